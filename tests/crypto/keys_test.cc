@@ -231,12 +231,18 @@ TEST_P(KeyRoundTrip, CopiesShareTheKey) {
 }
 
 TEST_P(KeyRoundTrip, OpenSslReadsWhatWeWrite) {
-  auto pem = key().ToPem(PrivateKeyEncoding::kPkcs8);
-  ASSERT_TRUE(pem.has_value());
-  UniquePtr<BIO> bio(BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size())));
-  UniquePtr<EVP_PKEY> read(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
-  ASSERT_NE(read, nullptr);
-  EXPECT_EQ(OpenSslPem(read.get(), OpenSslFormat::kPublic), key().public_key().ToPem());
+  std::vector<PrivateKeyEncoding> encodings = {PrivateKeyEncoding::kPkcs8};
+  if (IsEcdsa(GetParam())) {
+    encodings.push_back(PrivateKeyEncoding::kSec1);
+  }
+  for (PrivateKeyEncoding encoding : encodings) {
+    auto pem = key().ToPem(encoding);
+    ASSERT_TRUE(pem.has_value());
+    UniquePtr<BIO> bio(BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size())));
+    UniquePtr<EVP_PKEY> read(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+    ASSERT_NE(read, nullptr);
+    EXPECT_EQ(OpenSslPem(read.get(), OpenSslFormat::kPublic), key().public_key().ToPem());
+  }
 }
 
 TEST_P(KeyRoundTrip, EvpBridgeRoundTrip) {
