@@ -273,7 +273,7 @@ Result<PublicKeyData> FromProto(const pb::PublicKey& key) {
 
 Result<Block> DecodeBlock(ByteView bytes, std::optional<PublicKeyData> external_key) {
   pb::Block proto;
-  if (!proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+  if (!format::ParseMessage(proto, bytes)) {
     return MakeError(ErrorKind::kBlockDeserialization,
                      "error deserializing block: invalid protobuf");
   }

@@ -19,6 +19,14 @@ Result<datalog::Block> DecodeBlock(ByteView bytes,
 // EncodeBlock serializes a block (symbols, keys, content, version, context).
 Result<Bytes> EncodeBlock(const datalog::Block& block);
 
+// ParseMessage parses without libprotobuf's logging of missing required
+// fields (malformed input is an expected error here, not a log event).
+template <typename Message>
+bool ParseMessage(Message& message, ByteView bytes) {
+  return message.ParsePartialFromArray(bytes.data(), static_cast<int>(bytes.size())) &&
+         message.IsInitialized();
+}
+
 // Key conversion for the token layer.
 pb::PublicKey ToProto(const datalog::PublicKeyData& key);
 Result<datalog::PublicKeyData> FromProto(const pb::PublicKey& key);

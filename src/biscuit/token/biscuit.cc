@@ -100,7 +100,7 @@ const datalog::SymbolTable& TokenData::TableFor(std::size_t index,
 
 Result<TokenData> TokenData::Deserialize(ByteView bytes) {
   format::pb::Biscuit proto;
-  if (!proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+  if (!format::ParseMessage(proto, bytes)) {
     return BadFormat("invalid protobuf");
   }
   TokenData t;

@@ -7,7 +7,7 @@ namespace kisee::biscuit {
 
 Result<ThirdPartyRequest> ThirdPartyRequest::FromBytes(ByteView bytes) {
   format::pb::ThirdPartyBlockRequest proto;
-  if (!proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+  if (!format::ParseMessage(proto, bytes)) {
     return MakeError(ErrorKind::kDeserialization, "invalid third-party block request");
   }
   // Requests from implementations older than v1 signatures carry keys.
@@ -56,7 +56,7 @@ Result<ThirdPartyBlock> ThirdPartyRequest::CreateBlock(const PrivateKey& key,
 
 Result<ThirdPartyBlock> ThirdPartyBlock::FromBytes(ByteView bytes) {
   format::pb::ThirdPartyBlockContents proto;
-  if (!proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+  if (!format::ParseMessage(proto, bytes)) {
     return MakeError(ErrorKind::kDeserialization, "invalid third-party block contents");
   }
   BISCUIT_ASSIGN_OR_RETURN(datalog::PublicKeyData data,
