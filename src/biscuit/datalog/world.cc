@@ -231,7 +231,8 @@ class Matcher {
 
   bool Unify(const Predicate& pred, const Fact& fact, std::size_t depth) {
     const auto& terms = fact.predicate.terms;
-    if (terms.size() != pred.terms.size()) {
+    // Index keys can collide across names, so the name is checked here too.
+    if (fact.predicate.name != pred.name || terms.size() != pred.terms.size()) {
       return false;
     }
     bound_here_.resize(rule_.body.size());

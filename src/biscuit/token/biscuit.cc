@@ -368,8 +368,8 @@ std::string TokenView::Print() const {
   out += fmt::format("    sealed: {}\n", sealed() ? "true" : "false");
   for (std::size_t i = 0; i < data_->blocks.size(); ++i) {
     out += fmt::format("    block {}{}:\n", i, i == 0 ? " (authority)" : "");
-    out += fmt::format("        symbols: [{}]\n",
-                       fmt::join(BlockSymbols(i).begin(), BlockSymbols(i).end(), ", "));
+    auto symbols = BlockSymbols(i);
+    out += fmt::format("        symbols: [{}]\n", fmt::join(symbols.begin(), symbols.end(), ", "));
     auto keys = BlockPublicKeys(i);
     out += fmt::format("        public keys: [{}]\n", fmt::join(keys.begin(), keys.end(), ", "));
     if (auto ext = BlockExternalKey(i); ext.has_value()) {
