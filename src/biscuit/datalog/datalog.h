@@ -193,6 +193,12 @@ struct Policy {
 inline constexpr std::uint64_t kSymbolOffset = 1024;
 std::span<const std::string_view> DefaultSymbols();
 
+// Heterogeneous string hashing, so lookups by string_view allocate nothing.
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+};
+
 // SymbolTable interns strings and public keys. Not thread-safe.
 class SymbolTable {
  public:
@@ -223,7 +229,7 @@ class SymbolTable {
 
  private:
   std::vector<std::string> symbols_;
-  std::unordered_map<std::string, std::uint64_t> index_;
+  std::unordered_map<std::string, std::uint64_t, StringHash, std::equal_to<>> index_;
   std::vector<PublicKeyData> keys_;
 };
 

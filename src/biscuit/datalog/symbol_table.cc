@@ -31,7 +31,7 @@ std::optional<std::uint64_t> SymbolTable::Find(std::string_view s) const {
   if (auto it = defaults.find(s); it != defaults.end()) {
     return it->second;
   }
-  if (auto it = index_.find(std::string(s)); it != index_.end()) {
+  if (auto it = index_.find(s); it != index_.end()) {
     return it->second;
   }
   return std::nullopt;
