@@ -280,7 +280,7 @@ Result<std::unique_ptr<internal::AuthorizerState>> BuildState(
     BISCUIT_ASSIGN_OR_RETURN(datalog::Policy x, tr.Translate(p));
     s->policies.push_back(std::move(x));
   }
-  return std::move(s);
+  return s;
 }
 
 }  // namespace

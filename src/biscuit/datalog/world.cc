@@ -127,8 +127,8 @@ constexpr std::size_t kIndexThreshold = 8;
 // whose expressions hold. `emit` returns false to stop.
 class Matcher {
  public:
-  Matcher(FactSet& facts, const Rule& rule, const TrustedOrigins& trusted)
-      : facts_(facts), rule_(rule) {
+  Matcher(FactSet& facts, const Rule& rule, const TrustedOrigins& trusted, std::uint64_t& attempts)
+      : facts_(facts), rule_(rule), attempts_(attempts) {
     for (const auto& group : facts.groups()) {
       if (group->origin.IsSubsetOf(trusted)) {
         groups_.push_back(group.get());
@@ -215,6 +215,7 @@ class Matcher {
       matched_[depth] = group;
       for (std::size_t c = 0; c < candidates->size(); ++c) {
         const Fact* fact = (*candidates)[c];
+        ++attempts_;
         if (!Unify(pred, *fact, depth)) {
           continue;
         }
@@ -270,6 +271,7 @@ class Matcher {
 
   FactSet& facts_;
   const Rule& rule_;
+  std::uint64_t& attempts_;
   std::vector<FactSet::Group*> groups_;
   std::vector<std::uint32_t> ids_;
   std::vector<const Term*> values_;
@@ -315,8 +317,8 @@ std::optional<Fact> Head(const Rule& rule, const Matcher& m) {
 
 Status Produce(FactSet& facts, const Rule& rule, std::uint32_t origin,
                const TrustedOrigins& trusted, SymbolTable& symbols, const ExternFunctions& externs,
-               std::vector<std::pair<Origin, Fact>>& out) {
-  Matcher m(facts, rule, trusted);
+               std::vector<std::pair<Origin, Fact>>& out, std::uint64_t& attempts) {
+  Matcher m(facts, rule, trusted, attempts);
   return m.Visit([&]() -> Result<bool> {
     BISCUIT_ASSIGN_OR_RETURN(bool ok, ExpressionsHold(rule, m, symbols, externs));
     if (ok) {
@@ -345,7 +347,8 @@ Status World::Run(SymbolTable& symbols, const RunLimits& limits) {
   while (true) {
     produced.clear();
     for (const WorldRule& r : rules_) {
-      Status s = Produce(facts_, r.rule, r.origin, r.trusted, symbols, externs_, produced);
+      Status s = Produce(facts_, r.rule, r.origin, r.trusted, symbols, externs_, produced,
+                         match_attempts_);
       if (!s) {
         iterations_ += index;
         return s;
@@ -379,7 +382,7 @@ Status World::Run(SymbolTable& symbols, const RunLimits& limits) {
 Result<bool> World::QueryMatch(const Rule& rule, std::uint32_t origin,
                                const TrustedOrigins& trusted, SymbolTable& symbols) {
   (void)origin;
-  Matcher m(facts_, rule, trusted);
+  Matcher m(facts_, rule, trusted, match_attempts_);
   bool found = false;
   BISCUIT_RETURN_IF_ERROR(m.Visit([&]() -> Result<bool> {
     BISCUIT_ASSIGN_OR_RETURN(bool ok, ExpressionsHold(rule, m, symbols, externs_));
@@ -394,7 +397,7 @@ Result<bool> World::QueryMatch(const Rule& rule, std::uint32_t origin,
 
 Result<bool> World::QueryMatchAll(const Rule& rule, const TrustedOrigins& trusted,
                                   SymbolTable& symbols) {
-  Matcher m(facts_, rule, trusted);
+  Matcher m(facts_, rule, trusted, match_attempts_);
   bool found = false;
   bool all = true;
   BISCUIT_RETURN_IF_ERROR(m.Visit([&]() -> Result<bool> {
@@ -414,7 +417,8 @@ Result<std::vector<std::pair<Origin, Fact>>> World::QueryFacts(const Rule& rule,
                                                                const TrustedOrigins& trusted,
                                                                SymbolTable& symbols) {
   std::vector<std::pair<Origin, Fact>> out;
-  BISCUIT_RETURN_IF_ERROR(Produce(facts_, rule, origin, trusted, symbols, externs_, out));
+  BISCUIT_RETURN_IF_ERROR(
+      Produce(facts_, rule, origin, trusted, symbols, externs_, out, match_attempts_));
   return out;
 }
 

@@ -121,12 +121,16 @@ class World {
   const FactSet& facts() const { return facts_; }
   const std::vector<WorldRule>& rules() const { return rules_; }
   std::uint64_t iterations() const { return iterations_; }
+  // match_attempts counts facts tried against body predicates, over every
+  // evaluation so far: it shows whether joins went through the indexes.
+  std::uint64_t match_attempts() const { return match_attempts_; }
 
  private:
   FactSet facts_;
   std::vector<WorldRule> rules_;
   ExternFunctions externs_;
   std::uint64_t iterations_ = 0;
+  std::uint64_t match_attempts_ = 0;
 };
 
 }  // namespace kisee::biscuit::datalog
