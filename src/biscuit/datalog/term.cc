@@ -1,0 +1,471 @@
+#include <algorithm>
+
+#include "biscuit/common/status.h"
+#include "biscuit/datalog/datalog.h"
+
+namespace kisee::biscuit::datalog {
+namespace {
+
+template <typename T>
+int Cmp(const T& a, const T& b) {
+  return a < b ? -1 : (b < a ? 1 : 0);
+}
+
+int CompareLists(const std::vector<Term>& a, const std::vector<Term>& b) {
+  std::size_t n = std::min(a.size(), b.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    if (int c = Compare(a[i], b[i]); c != 0) {
+      return c;
+    }
+  }
+  return Cmp(a.size(), b.size());
+}
+
+std::size_t Mix(std::size_t seed, std::size_t v) {
+  return seed ^ (v + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2));
+}
+
+}  // namespace
+
+Term Term::MakeBytes(Bytes bytes) {
+  auto payload = std::make_shared<TermPayload>();
+  payload->bytes = std::move(bytes);
+  return {TermKind::kBytes, 0, std::move(payload)};
+}
+
+Term Term::MakeSet(std::vector<Term> items) {
+  std::sort(items.begin(), items.end());
+  items.erase(std::unique(items.begin(), items.end()), items.end());
+  auto payload = std::make_shared<TermPayload>();
+  payload->items = std::move(items);
+  return {TermKind::kSet, 0, std::move(payload)};
+}
+
+Term Term::MakeArray(std::vector<Term> items) {
+  auto payload = std::make_shared<TermPayload>();
+  payload->items = std::move(items);
+  return {TermKind::kArray, 0, std::move(payload)};
+}
+
+Term Term::MakeMap(std::vector<std::pair<Term, Term>> entries) {
+  // Later entries win, as when inserting into an ordered map one by one.
+  std::stable_sort(entries.begin(), entries.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::pair<Term, Term>> unique;
+  for (auto& entry : entries) {
+    if (!unique.empty() && unique.back().first == entry.first) {
+      unique.back().second = std::move(entry.second);
+    } else {
+      unique.push_back(std::move(entry));
+    }
+  }
+  auto payload = std::make_shared<TermPayload>();
+  payload->entries = std::move(unique);
+  return {TermKind::kMap, 0, std::move(payload)};
+}
+
+Term Term::Parameter(std::string name) {
+  auto payload = std::make_shared<TermPayload>();
+  payload->name = std::move(name);
+  return {TermKind::kParameter, 0, std::move(payload)};
+}
+
+int Compare(const Term& a, const Term& b) {
+  if (a.kind != b.kind) {
+    return Cmp(static_cast<int>(a.kind), static_cast<int>(b.kind));
+  }
+  switch (a.kind) {
+    case TermKind::kInteger:
+      return Cmp(a.integer(), b.integer());
+    case TermKind::kVariable:
+    case TermKind::kString:
+    case TermKind::kDate:
+    case TermKind::kBool:
+      return Cmp(a.bits, b.bits);
+    case TermKind::kNull:
+      return 0;
+    case TermKind::kBytes:
+      return Cmp(a.bytes(), b.bytes());
+    case TermKind::kSet:
+    case TermKind::kArray:
+      if (a.payload == b.payload) {
+        return 0;
+      }
+      return CompareLists(a.items(), b.items());
+    case TermKind::kMap: {
+      if (a.payload == b.payload) {
+        return 0;
+      }
+      const auto& x = a.entries();
+      const auto& y = b.entries();
+      std::size_t n = std::min(x.size(), y.size());
+      for (std::size_t i = 0; i < n; ++i) {
+        if (int c = Compare(x[i].first, y[i].first); c != 0) {
+          return c;
+        }
+        if (int c = Compare(x[i].second, y[i].second); c != 0) {
+          return c;
+        }
+      }
+      return Cmp(x.size(), y.size());
+    }
+    case TermKind::kParameter:
+      return Cmp(a.parameter_name(), b.parameter_name());
+  }
+  return 0;
+}
+
+std::size_t HashTerm(const Term& t) {
+  std::size_t h = Mix(static_cast<std::size_t>(t.kind), t.bits);
+  switch (t.kind) {
+    case TermKind::kBytes:
+      return Mix(h, std::hash<std::string_view>()(AsChars(t.bytes())));
+    case TermKind::kSet:
+    case TermKind::kArray:
+      for (const Term& item : t.items()) {
+        h = Mix(h, HashTerm(item));
+      }
+      return h;
+    case TermKind::kMap:
+      for (const auto& [k, v] : t.entries()) {
+        h = Mix(Mix(h, HashTerm(k)), HashTerm(v));
+      }
+      return h;
+    case TermKind::kParameter:
+      return Mix(h, std::hash<std::string>()(t.parameter_name()));
+    default:
+      return h;
+  }
+}
+
+bool operator==(const Predicate& a, const Predicate& b) {
+  if (a.name != b.name || a.terms.size() != b.terms.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < a.terms.size(); ++i) {
+    if (!(a.terms[i] == b.terms[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::size_t HashFact(const Fact& f) {
+  std::size_t h = std::hash<std::uint64_t>()(f.predicate.name);
+  for (const Term& t : f.predicate.terms) {
+    h = Mix(h, HashTerm(t));
+  }
+  return h;
+}
+
+std::string PublicKeyData::ToString() const {
+  return (algorithm == 1 ? "secp256r1/" : "ed25519/") + HexEncode(key);
+}
+
+namespace {
+
+bool TermIsV33(const Term& t) {
+  switch (t.kind) {
+    case TermKind::kNull:
+    case TermKind::kArray:
+    case TermKind::kMap:
+      return true;
+    case TermKind::kSet:
+      return std::any_of(t.items().begin(), t.items().end(), TermIsV33);
+    default:
+      return false;
+  }
+}
+
+bool PredicateIsV33(const Predicate& p) {
+  return std::any_of(p.terms.begin(), p.terms.end(), TermIsV33);
+}
+
+void ScanOps(const std::vector<Op>& ops, bool& v31, bool& v33) {
+  for (const Op& op : ops) {
+    switch (op.kind) {
+      case OpKind::kValue:
+        v33 = v33 || TermIsV33(op.value);
+        break;
+      case OpKind::kClosure:
+        v33 = true;
+        ScanOps(op.closure->ops, v31, v33);
+        break;
+      case OpKind::kUnary:
+        v33 = v33 || op.unary == UnaryOp::kTypeOf || op.unary == UnaryOp::kFfi;
+        break;
+      case OpKind::kBinary:
+        switch (op.binary) {
+          case BinaryOp::kBitwiseAnd:
+          case BinaryOp::kBitwiseOr:
+          case BinaryOp::kBitwiseXor:
+          case BinaryOp::kNotEqual:
+            v31 = true;
+            break;
+          case BinaryOp::kHeterogeneousEqual:
+          case BinaryOp::kHeterogeneousNotEqual:
+          case BinaryOp::kLazyAnd:
+          case BinaryOp::kLazyOr:
+          case BinaryOp::kAll:
+          case BinaryOp::kAny:
+          case BinaryOp::kGet:
+          case BinaryOp::kFfi:
+          case BinaryOp::kTryOr:
+            v33 = true;
+            break;
+          default:
+            break;
+        }
+        break;
+    }
+  }
+}
+
+struct Features {
+  bool scopes = false;
+  bool v31 = false;
+  bool check_all = false;
+  bool v33 = false;
+};
+
+Features Scan(const Block& block) {
+  Features f;
+  f.scopes = !block.scopes.empty();
+  auto scan_rule = [&f](const Rule& r) {
+    f.scopes = f.scopes || !r.scopes.empty();
+    f.v33 = f.v33 || PredicateIsV33(r.head) ||
+            std::any_of(r.body.begin(), r.body.end(), PredicateIsV33);
+    for (const Expression& e : r.expressions) {
+      ScanOps(e.ops, f.v31, f.v33);
+    }
+  };
+  for (const Fact& fact : block.facts) {
+    f.v33 = f.v33 || PredicateIsV33(fact.predicate);
+  }
+  for (const Rule& r : block.rules) {
+    scan_rule(r);
+  }
+  for (const Check& c : block.checks) {
+    f.check_all = f.check_all || c.kind == CheckKind::kAll;
+    f.v33 = f.v33 || c.kind == CheckKind::kReject;
+    for (const Rule& q : c.queries) {
+      scan_rule(q);
+    }
+  }
+  return f;
+}
+
+}  // namespace
+
+std::uint32_t MinimumVersion(const Block& block) {
+  Features f = Scan(block);
+  if (f.v33) {
+    return kDatalog33;
+  }
+  if (f.scopes || f.v31 || f.check_all) {
+    return kDatalog31;
+  }
+  return kMinSchemaVersion;
+}
+
+Status CheckVersionCompatibility(const Block& block, std::uint32_t version) {
+  Features f = Scan(block);
+  if (version < kDatalog31 && (f.scopes || f.v31 || f.check_all)) {
+    return MakeError(ErrorKind::kDeserialization,
+                     "scopes, check all, bitwise operators and !== need datalog v3.1+");
+  }
+  if (version < kDatalog33 && f.v33) {
+    return MakeError(ErrorKind::kDeserialization,
+                     "maps, arrays, null, closures need datalog v3.3+");
+  }
+  return {};
+}
+
+bool RuleVariablesAreBound(const Rule& rule) {
+  for (const Term& h : rule.head.terms) {
+    if (!h.is_variable()) {
+      continue;
+    }
+    bool found = false;
+    for (const Predicate& p : rule.body) {
+      for (const Term& t : p.terms) {
+        if (t.is_variable() && t.bits == h.bits) {
+          found = true;
+          break;
+        }
+      }
+      if (found) {
+        break;
+      }
+    }
+    if (!found) {
+      return false;
+    }
+  }
+  return true;
+}
+
+Result<std::uint64_t> Translator::Symbol(std::uint64_t id) {
+  if (id < kSymbolOffset) {
+    if (id >= DefaultSymbols().size()) {
+      return MakeError(ErrorKind::kUnknownSymbol, "unknown symbol " + std::to_string(id));
+    }
+    return id;
+  }
+  if (auto it = cache_.find(id); it != cache_.end()) {
+    return it->second;
+  }
+  auto s = from_.Get(id);
+  if (!s.has_value()) {
+    return MakeError(ErrorKind::kUnknownSymbol, "unknown symbol " + std::to_string(id));
+  }
+  std::uint64_t out = to_.Insert(*s);
+  cache_.emplace(id, out);
+  return out;
+}
+
+Result<Term> Translator::Translate(const Term& t) {
+  switch (t.kind) {
+    case TermKind::kString: {
+      BISCUIT_ASSIGN_OR_RETURN(std::uint64_t id, Symbol(t.bits));
+      return Term::String(id);
+    }
+    case TermKind::kVariable: {
+      BISCUIT_ASSIGN_OR_RETURN(std::uint64_t id, Symbol(t.bits));
+      return Term::Variable(static_cast<std::uint32_t>(id));
+    }
+    case TermKind::kSet:
+    case TermKind::kArray: {
+      std::vector<Term> items;
+      items.reserve(t.items().size());
+      for (const Term& item : t.items()) {
+        BISCUIT_ASSIGN_OR_RETURN(Term x, Translate(item));
+        items.push_back(std::move(x));
+      }
+      return t.kind == TermKind::kSet ? Term::MakeSet(std::move(items))
+                                      : Term::MakeArray(std::move(items));
+    }
+    case TermKind::kMap: {
+      std::vector<std::pair<Term, Term>> entries;
+      for (const auto& [k, v] : t.entries()) {
+        BISCUIT_ASSIGN_OR_RETURN(Term key, Translate(k));
+        BISCUIT_ASSIGN_OR_RETURN(Term value, Translate(v));
+        entries.emplace_back(std::move(key), std::move(value));
+      }
+      return Term::MakeMap(std::move(entries));
+    }
+    default:
+      return t;
+  }
+}
+
+Result<Predicate> Translator::Translate(const Predicate& p) {
+  Predicate out;
+  BISCUIT_ASSIGN_OR_RETURN(out.name, Symbol(p.name));
+  out.terms.reserve(p.terms.size());
+  for (const Term& t : p.terms) {
+    BISCUIT_ASSIGN_OR_RETURN(Term x, Translate(t));
+    out.terms.push_back(std::move(x));
+  }
+  return out;
+}
+
+Result<Fact> Translator::Translate(const Fact& f) {
+  BISCUIT_ASSIGN_OR_RETURN(Predicate p, Translate(f.predicate));
+  return Fact{std::move(p)};
+}
+
+Result<std::vector<Op>> Translator::TranslateOps(const std::vector<Op>& ops) {
+  std::vector<Op> out;
+  out.reserve(ops.size());
+  for (const Op& op : ops) {
+    Op copy = op;
+    switch (op.kind) {
+      case OpKind::kValue: {
+        BISCUIT_ASSIGN_OR_RETURN(copy.value, Translate(op.value));
+        break;
+      }
+      case OpKind::kUnary:
+        if (op.unary == UnaryOp::kFfi) {
+          BISCUIT_ASSIGN_OR_RETURN(copy.ffi_name, Symbol(op.ffi_name));
+        }
+        break;
+      case OpKind::kBinary:
+        if (op.binary == BinaryOp::kFfi) {
+          BISCUIT_ASSIGN_OR_RETURN(copy.ffi_name, Symbol(op.ffi_name));
+        }
+        break;
+      case OpKind::kClosure: {
+        auto closure = std::make_shared<Closure>();
+        for (std::uint32_t p : op.closure->params) {
+          BISCUIT_ASSIGN_OR_RETURN(std::uint64_t id, Symbol(p));
+          closure->params.push_back(static_cast<std::uint32_t>(id));
+        }
+        BISCUIT_ASSIGN_OR_RETURN(closure->ops, TranslateOps(op.closure->ops));
+        copy.closure = std::move(closure);
+        break;
+      }
+    }
+    out.push_back(std::move(copy));
+  }
+  return out;
+}
+
+Result<Expression> Translator::Translate(const Expression& e) {
+  BISCUIT_ASSIGN_OR_RETURN(std::vector<Op> ops, TranslateOps(e.ops));
+  return Expression{std::move(ops)};
+}
+
+Result<Scope> Translator::Translate(const Scope& s) {
+  if (s.kind != ScopeKind::kPublicKey) {
+    return s;
+  }
+  const PublicKeyData* key = from_.GetKey(s.public_key);
+  if (key == nullptr) {
+    return MakeError(ErrorKind::kUnknownPublicKey,
+                     "unknown public key index " + std::to_string(s.public_key));
+  }
+  Scope out = s;
+  out.public_key = to_.InsertKey(*key);
+  return out;
+}
+
+Result<Rule> Translator::Translate(const Rule& r) {
+  Rule out;
+  BISCUIT_ASSIGN_OR_RETURN(out.head, Translate(r.head));
+  for (const Predicate& p : r.body) {
+    BISCUIT_ASSIGN_OR_RETURN(Predicate x, Translate(p));
+    out.body.push_back(std::move(x));
+  }
+  for (const Expression& e : r.expressions) {
+    BISCUIT_ASSIGN_OR_RETURN(Expression x, Translate(e));
+    out.expressions.push_back(std::move(x));
+  }
+  for (const Scope& s : r.scopes) {
+    BISCUIT_ASSIGN_OR_RETURN(Scope x, Translate(s));
+    out.scopes.push_back(std::move(x));
+  }
+  return out;
+}
+
+Result<Check> Translator::Translate(const Check& c) {
+  Check out;
+  out.kind = c.kind;
+  for (const Rule& q : c.queries) {
+    BISCUIT_ASSIGN_OR_RETURN(Rule x, Translate(q));
+    out.queries.push_back(std::move(x));
+  }
+  return out;
+}
+
+Result<Policy> Translator::Translate(const Policy& p) {
+  Policy out;
+  out.kind = p.kind;
+  for (const Rule& q : p.queries) {
+    BISCUIT_ASSIGN_OR_RETURN(Rule x, Translate(q));
+    out.queries.push_back(std::move(x));
+  }
+  return out;
+}
+
+}  // namespace kisee::biscuit::datalog

@@ -1,0 +1,425 @@
+#include "biscuit/datalog/world.h"
+
+#include <algorithm>
+
+#include "biscuit/common/status.h"
+
+namespace kisee::biscuit::datalog {
+
+void Origin::Insert(std::uint32_t id) {
+  auto it = std::lower_bound(ids.begin(), ids.end(), id);
+  if (it == ids.end() || *it != id) {
+    ids.insert(it, id);
+  }
+}
+
+void Origin::Merge(const Origin& other) {
+  for (std::uint32_t id : other.ids) {
+    Insert(id);
+  }
+}
+
+bool Origin::IsSubsetOf(const Origin& other) const {
+  return std::includes(other.ids.begin(), other.ids.end(), ids.begin(), ids.end());
+}
+
+TrustedOrigins DefaultTrusted() {
+  TrustedOrigins t;
+  t.ids = {0, kAuthorizerId};
+  return t;
+}
+
+TrustedOrigins TrustedFromScopes(
+    const std::vector<Scope>& scopes, const TrustedOrigins& default_origins,
+    std::uint32_t current_block,
+    const std::map<std::uint64_t, std::vector<std::uint32_t>>& key_blocks) {
+  if (scopes.empty()) {
+    TrustedOrigins t = default_origins;
+    t.Insert(current_block);
+    t.Insert(kAuthorizerId);
+    return t;
+  }
+  TrustedOrigins t;
+  t.Insert(kAuthorizerId);
+  t.Insert(current_block);
+  for (const Scope& scope : scopes) {
+    switch (scope.kind) {
+      case ScopeKind::kAuthority:
+        t.Insert(0);
+        break;
+      case ScopeKind::kPrevious:
+        // `previous` means nothing for the authorizer.
+        if (current_block != kAuthorizerId) {
+          for (std::uint32_t i = 0; i <= current_block; ++i) {
+            t.Insert(i);
+          }
+        }
+        break;
+      case ScopeKind::kPublicKey:
+        if (auto it = key_blocks.find(scope.public_key); it != key_blocks.end()) {
+          for (std::uint32_t id : it->second) {
+            t.Insert(id);
+          }
+        }
+        break;
+      case ScopeKind::kParameter:
+        break;
+    }
+  }
+  return t;
+}
+
+bool FactSet::Insert(const Origin& origin, Fact fact) {
+  Group* group = nullptr;
+  if (auto it = by_origin_.find(origin); it != by_origin_.end()) {
+    group = it->second;
+  } else {
+    groups_.push_back(std::make_unique<Group>());
+    group = groups_.back().get();
+    group->origin = origin;
+    by_origin_.emplace(origin, group);
+  }
+  auto [it, inserted] = group->facts.insert(std::move(fact));
+  if (!inserted) {
+    return false;
+  }
+  ++size_;
+  const Fact* stored = &*it;
+  const std::uint64_t name = stored->predicate.name;
+  group->by_name[name].push_back(stored);
+  // Keep already-built indexes current.
+  for (std::size_t pos = 0; pos < stored->predicate.terms.size(); ++pos) {
+    auto idx = group->indexes.find(name * 64 + pos);
+    if (idx != group->indexes.end()) {
+      idx->second[HashTerm(stored->predicate.terms[pos])].push_back(stored);
+    }
+  }
+  return true;
+}
+
+const std::vector<const Fact*>& FactSet::Lookup(Group& group, std::uint64_t name,
+                                                std::size_t position, const Term& value) {
+  static const std::vector<const Fact*> kEmpty;
+  const std::uint64_t key = name * 64 + position;
+  auto idx = group.indexes.find(key);
+  if (idx == group.indexes.end()) {
+    auto& built = group.indexes[key];
+    if (auto facts = group.by_name.find(name); facts != group.by_name.end()) {
+      for (const Fact* f : facts->second) {
+        if (position < f->predicate.terms.size()) {
+          built[HashTerm(f->predicate.terms[position])].push_back(f);
+        }
+      }
+    }
+    idx = group.indexes.find(key);
+  }
+  auto hit = idx->second.find(HashTerm(value));
+  return hit == idx->second.end() ? kEmpty : hit->second;
+}
+
+namespace {
+
+// Small lists are scanned; an index pays off above this size.
+constexpr std::size_t kIndexThreshold = 8;
+
+// Matcher enumerates the variable assignments that satisfy a rule body over
+// the facts whose origin the rule trusts, calling `emit` for each assignment
+// whose expressions hold. `emit` returns false to stop.
+class Matcher {
+ public:
+  Matcher(FactSet& facts, const Rule& rule, const TrustedOrigins& trusted, std::uint64_t& attempts)
+      : facts_(facts), rule_(rule), attempts_(attempts) {
+    for (const auto& group : facts.groups()) {
+      if (group->origin.IsSubsetOf(trusted)) {
+        groups_.push_back(group.get());
+      }
+    }
+    for (const Predicate& p : rule.body) {
+      for (const Term& t : p.terms) {
+        if (t.is_variable() && SlotOf(static_cast<std::uint32_t>(t.bits)) < 0) {
+          ids_.push_back(static_cast<std::uint32_t>(t.bits));
+        }
+      }
+    }
+    values_.assign(ids_.size(), nullptr);
+    matched_.assign(rule.body.size(), nullptr);
+  }
+
+  // Visit calls `on_match(origin_groups)` for each full body match, before
+  // expressions are evaluated; used by all query kinds.
+  template <typename F>
+  Status Visit(F&& on_match) {
+    stop_ = false;
+    return Join(0, on_match);
+  }
+
+  const std::vector<std::uint32_t>& ids() const { return ids_; }
+  const std::vector<const Term*>& values() const { return values_; }
+
+  Origin MatchedOrigin() const {
+    Origin o;
+    for (const FactSet::Group* g : matched_) {
+      o.Merge(g->origin);
+    }
+    return o;
+  }
+
+  const Term* Value(std::uint32_t var) const {
+    int slot = SlotOf(var);
+    return slot < 0 ? nullptr : values_[static_cast<std::size_t>(slot)];
+  }
+
+ private:
+  int SlotOf(std::uint32_t var) const {
+    for (std::size_t i = 0; i < ids_.size(); ++i) {
+      if (ids_[i] == var) {
+        return static_cast<int>(i);
+      }
+    }
+    return -1;
+  }
+
+  template <typename F>
+  Status Join(std::size_t depth, F& on_match) {
+    if (depth == rule_.body.size()) {
+      BISCUIT_ASSIGN_OR_RETURN(bool go_on, on_match());
+      stop_ = !go_on;
+      return {};
+    }
+    const Predicate& pred = rule_.body[depth];
+    // The first argument whose value is known picks the index.
+    std::size_t key_pos = pred.terms.size();
+    const Term* key_value = nullptr;
+    for (std::size_t i = 0; i < pred.terms.size(); ++i) {
+      const Term& t = pred.terms[i];
+      if (!t.is_variable()) {
+        key_pos = i;
+        key_value = &t;
+        break;
+      }
+      if (const Term* v = Value(static_cast<std::uint32_t>(t.bits)); v != nullptr) {
+        key_pos = i;
+        key_value = v;
+        break;
+      }
+    }
+    for (FactSet::Group* group : groups_) {
+      auto named = group->by_name.find(pred.name);
+      if (named == group->by_name.end()) {
+        continue;
+      }
+      const std::vector<const Fact*>* candidates = &named->second;
+      if (key_value != nullptr && candidates->size() > kIndexThreshold) {
+        candidates = &facts_.Lookup(*group, pred.name, key_pos, *key_value);
+      }
+      matched_[depth] = group;
+      for (std::size_t c = 0; c < candidates->size(); ++c) {
+        const Fact* fact = (*candidates)[c];
+        ++attempts_;
+        if (!Unify(pred, *fact, depth)) {
+          continue;
+        }
+        Status status = Join(depth + 1, on_match);
+        Unbind(depth);
+        BISCUIT_RETURN_IF_ERROR(status);
+        if (stop_) {
+          return {};
+        }
+      }
+    }
+    return {};
+  }
+
+  bool Unify(const Predicate& pred, const Fact& fact, std::size_t depth) {
+    const auto& terms = fact.predicate.terms;
+    // Index keys can collide across names, so the name is checked here too.
+    if (fact.predicate.name != pred.name || terms.size() != pred.terms.size()) {
+      return false;
+    }
+    bound_here_.resize(rule_.body.size());
+    bound_here_[depth].clear();
+    for (std::size_t i = 0; i < terms.size(); ++i) {
+      const Term& p = pred.terms[i];
+      if (!p.is_variable()) {
+        if (!(p == terms[i])) {
+          Unbind(depth);
+          return false;
+        }
+        continue;
+      }
+      int slot = SlotOf(static_cast<std::uint32_t>(p.bits));
+      const Term*& value = values_[static_cast<std::size_t>(slot)];
+      if (value == nullptr) {
+        value = &terms[i];
+        bound_here_[depth].push_back(slot);
+      } else if (!(*value == terms[i])) {
+        Unbind(depth);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  void Unbind(std::size_t depth) {
+    if (depth < bound_here_.size()) {
+      for (int slot : bound_here_[depth]) {
+        values_[static_cast<std::size_t>(slot)] = nullptr;
+      }
+      bound_here_[depth].clear();
+    }
+  }
+
+  FactSet& facts_;
+  const Rule& rule_;
+  std::uint64_t& attempts_;
+  std::vector<FactSet::Group*> groups_;
+  std::vector<std::uint32_t> ids_;
+  std::vector<const Term*> values_;
+  std::vector<const FactSet::Group*> matched_;
+  std::vector<std::vector<int>> bound_here_;
+  bool stop_ = false;
+};
+
+// ExpressionsHold evaluates every expression; false as soon as one is false.
+Result<bool> ExpressionsHold(const Rule& rule, const Matcher& m, SymbolTable& symbols,
+                             const ExternFunctions& externs) {
+  Bindings bindings{&m.ids(), &m.values()};
+  for (const Expression& e : rule.expressions) {
+    BISCUIT_ASSIGN_OR_RETURN(Term result, Evaluate(e, bindings, symbols, externs));
+    if (result.kind != TermKind::kBool) {
+      return MakeError(ErrorKind::kInvalidType, "expression did not return a boolean");
+    }
+    if (!result.boolean()) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Head instantiates the rule head; nullopt if a head variable is unbound.
+std::optional<Fact> Head(const Rule& rule, const Matcher& m) {
+  Fact fact;
+  fact.predicate.name = rule.head.name;
+  fact.predicate.terms.reserve(rule.head.terms.size());
+  for (const Term& t : rule.head.terms) {
+    if (t.is_variable()) {
+      const Term* v = m.Value(static_cast<std::uint32_t>(t.bits));
+      if (v == nullptr) {
+        return std::nullopt;
+      }
+      fact.predicate.terms.push_back(*v);
+    } else {
+      fact.predicate.terms.push_back(t);
+    }
+  }
+  return fact;
+}
+
+Status Produce(FactSet& facts, const Rule& rule, std::uint32_t origin,
+               const TrustedOrigins& trusted, SymbolTable& symbols, const ExternFunctions& externs,
+               std::vector<std::pair<Origin, Fact>>& out, std::uint64_t& attempts) {
+  Matcher m(facts, rule, trusted, attempts);
+  return m.Visit([&]() -> Result<bool> {
+    BISCUIT_ASSIGN_OR_RETURN(bool ok, ExpressionsHold(rule, m, symbols, externs));
+    if (ok) {
+      if (auto fact = Head(rule, m); fact.has_value()) {
+        Origin o = m.MatchedOrigin();
+        o.Insert(origin);
+        out.emplace_back(std::move(o), std::move(*fact));
+      }
+    }
+    return true;
+  });
+}
+
+}  // namespace
+
+void World::AddRule(std::uint32_t origin, TrustedOrigins trusted, Rule rule) {
+  rules_.push_back({origin, std::move(trusted), std::move(rule)});
+}
+
+Status World::Run(SymbolTable& symbols, const RunLimits& limits) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto deadline = start + limits.max_time;
+  std::uint64_t index = 0;
+  Status result;
+  std::vector<std::pair<Origin, Fact>> produced;
+  while (true) {
+    produced.clear();
+    for (const WorldRule& r : rules_) {
+      Status s = Produce(facts_, r.rule, r.origin, r.trusted, symbols, externs_, produced,
+                         match_attempts_);
+      if (!s) {
+        iterations_ += index;
+        return s;
+      }
+    }
+    bool grew = false;
+    for (auto& [origin, fact] : produced) {
+      grew = facts_.Insert(origin, std::move(fact)) || grew;
+    }
+    if (!grew) {
+      break;
+    }
+    ++index;
+    if (index >= limits.max_iterations) {
+      result = MakeError(ErrorKind::kTooManyIterations, "too many iterations");
+      break;
+    }
+    if (facts_.size() >= limits.max_facts) {
+      result = MakeError(ErrorKind::kTooManyFacts, "too many facts");
+      break;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      result = MakeError(ErrorKind::kTimeout, "timeout");
+      break;
+    }
+  }
+  iterations_ += index;
+  return result;
+}
+
+Result<bool> World::QueryMatch(const Rule& rule, std::uint32_t origin,
+                               const TrustedOrigins& trusted, SymbolTable& symbols) {
+  (void)origin;
+  Matcher m(facts_, rule, trusted, match_attempts_);
+  bool found = false;
+  BISCUIT_RETURN_IF_ERROR(m.Visit([&]() -> Result<bool> {
+    BISCUIT_ASSIGN_OR_RETURN(bool ok, ExpressionsHold(rule, m, symbols, externs_));
+    if (ok && Head(rule, m).has_value()) {
+      found = true;
+      return false;
+    }
+    return true;
+  }));
+  return found;
+}
+
+Result<bool> World::QueryMatchAll(const Rule& rule, const TrustedOrigins& trusted,
+                                  SymbolTable& symbols) {
+  Matcher m(facts_, rule, trusted, match_attempts_);
+  bool found = false;
+  bool all = true;
+  BISCUIT_RETURN_IF_ERROR(m.Visit([&]() -> Result<bool> {
+    found = true;
+    BISCUIT_ASSIGN_OR_RETURN(bool ok, ExpressionsHold(rule, m, symbols, externs_));
+    if (!ok) {
+      all = false;
+      return false;
+    }
+    return true;
+  }));
+  return found && all;
+}
+
+Result<std::vector<std::pair<Origin, Fact>>> World::QueryFacts(const Rule& rule,
+                                                               std::uint32_t origin,
+                                                               const TrustedOrigins& trusted,
+                                                               SymbolTable& symbols) {
+  std::vector<std::pair<Origin, Fact>> out;
+  BISCUIT_RETURN_IF_ERROR(
+      Produce(facts_, rule, origin, trusted, symbols, externs_, out, match_attempts_));
+  return out;
+}
+
+}  // namespace kisee::biscuit::datalog

@@ -1,0 +1,136 @@
+// The Datalog world: facts tagged by origin, rules with their trusted
+// origins, evaluation to a fixpoint under run limits, and the queries that
+// checks and policies run. Joins use per-origin hash indexes on the first
+// bound argument, so matching `p($x, $y), q($y, $z)` costs one lookup per
+// `p` fact instead of a scan of every `q`.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <unordered_set>
+
+#include "biscuit/datalog/datalog.h"
+
+namespace kisee::biscuit::datalog {
+
+// Block id of the authorizer in origins.
+inline constexpr std::uint32_t kAuthorizerId = 0xFFFFFFFFu;
+
+// Origin: the sorted set of block ids that allowed a fact to exist.
+struct Origin {
+  std::vector<std::uint32_t> ids;
+  void Insert(std::uint32_t id);
+  void Merge(const Origin& other);
+  bool IsSubsetOf(const Origin& other) const;
+  auto operator<=>(const Origin&) const = default;
+  bool operator==(const Origin&) const = default;
+};
+using TrustedOrigins = Origin;
+
+// DefaultTrusted: the authorizer and the authority block.
+TrustedOrigins DefaultTrusted();
+// TrustedFromScopes computes what a rule defined in `current_block` trusts.
+// `default_origins` applies when `scopes` is empty; `key_blocks` maps a key
+// index to the blocks signed by that key.
+TrustedOrigins TrustedFromScopes(
+    const std::vector<Scope>& scopes, const TrustedOrigins& default_origins,
+    std::uint32_t current_block,
+    const std::map<std::uint64_t, std::vector<std::uint32_t>>& key_blocks);
+
+// A host function: `left.extern::name()` (right empty) or
+// `left.extern::name(right)`. New strings go into `symbols`.
+using ExternFunction =
+    std::function<Result<Term>(SymbolTable& symbols, const Term& left, const Term* right)>;
+using ExternFunctions = std::unordered_map<std::string, ExternFunction>;
+
+// Variables bound while matching a rule body.
+struct Bindings {
+  const std::vector<std::uint32_t>* ids = nullptr;
+  const std::vector<const Term*>* values = nullptr;
+};
+
+// Evaluate runs an expression. REQUIRES: every variable in `bindings`.
+Result<Term> Evaluate(const Expression& expression, const Bindings& bindings, SymbolTable& symbols,
+                      const ExternFunctions& externs);
+
+struct RunLimits {
+  std::uint64_t max_facts = 1000;
+  std::uint64_t max_iterations = 100;
+  std::chrono::nanoseconds max_time = std::chrono::milliseconds(1);
+};
+
+class FactSet {
+ public:
+  struct Group {
+    Origin origin;
+    std::unordered_set<Fact, FactHash> facts;
+    std::unordered_map<std::uint64_t, std::vector<const Fact*>> by_name;
+    // (name, position) -> term hash -> facts; built on first use.
+    std::unordered_map<std::uint64_t, std::unordered_map<std::size_t, std::vector<const Fact*>>>
+        indexes;
+    std::unordered_map<std::uint64_t, std::uint32_t> index_arity;
+  };
+
+  // Insert adds `fact` under `origin`; returns whether it was new there.
+  bool Insert(const Origin& origin, Fact fact);
+  std::size_t size() const { return size_; }
+  const std::vector<std::unique_ptr<Group>>& groups() const { return groups_; }
+  // Lookup returns the facts of `group` named `name` whose argument `position`
+  // hashes like `value` (a superset of the matches).
+  const std::vector<const Fact*>& Lookup(Group& group, std::uint64_t name, std::size_t position,
+                                         const Term& value);
+
+ private:
+  std::vector<std::unique_ptr<Group>> groups_;
+  std::map<Origin, Group*> by_origin_;
+  std::size_t size_ = 0;
+};
+
+struct WorldRule {
+  std::uint32_t origin = 0;
+  TrustedOrigins trusted;
+  Rule rule;
+};
+
+// World owns facts and rules. It evaluates against a SymbolTable owned by the
+// caller (strings made by expressions are interned there).
+class World {
+ public:
+  void AddFact(const Origin& origin, Fact fact) { facts_.Insert(origin, std::move(fact)); }
+  void AddRule(std::uint32_t origin, TrustedOrigins trusted, Rule rule);
+  void set_externs(ExternFunctions externs) { externs_ = std::move(externs); }
+  const ExternFunctions& externs() const { return externs_; }
+
+  // Run applies the rules until no new fact appears, within `limits`
+  // (kTooManyFacts / kTooManyIterations / kTimeout), or fails with an
+  // Execution error from an expression.
+  Status Run(SymbolTable& symbols, const RunLimits& limits);
+
+  // QueryMatch: does `rule`'s body match at least once (expressions true)?
+  Result<bool> QueryMatch(const Rule& rule, std::uint32_t origin, const TrustedOrigins& trusted,
+                          SymbolTable& symbols);
+  // QueryMatchAll: at least one match, and every match satisfies the
+  // expressions (`check all`).
+  Result<bool> QueryMatchAll(const Rule& rule, const TrustedOrigins& trusted, SymbolTable& symbols);
+  // QueryFacts returns the facts `rule` produces (head instantiations).
+  Result<std::vector<std::pair<Origin, Fact>>> QueryFacts(const Rule& rule, std::uint32_t origin,
+                                                          const TrustedOrigins& trusted,
+                                                          SymbolTable& symbols);
+
+  const FactSet& facts() const { return facts_; }
+  const std::vector<WorldRule>& rules() const { return rules_; }
+  std::uint64_t iterations() const { return iterations_; }
+  // match_attempts counts facts tried against body predicates, over every
+  // evaluation so far: it shows whether joins went through the indexes.
+  std::uint64_t match_attempts() const { return match_attempts_; }
+
+ private:
+  FactSet facts_;
+  std::vector<WorldRule> rules_;
+  ExternFunctions externs_;
+  std::uint64_t iterations_ = 0;
+  std::uint64_t match_attempts_ = 0;
+};
+
+}  // namespace kisee::biscuit::datalog
