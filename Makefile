@@ -29,10 +29,12 @@ test: build
 bench: build
 	@scripts/bench
 
-fuzz: deps
+fuzz:
+	@scripts/install-deps --fuzz
 	@scripts/fuzz
 
 format:
+	@scripts/install-deps --dev
 	@git ls-files '*.cc' '*.h' | xargs clang-format -i
 
 clean:
