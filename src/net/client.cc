@@ -41,6 +41,9 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using SteadyClock = std::chrono::steady_clock;
 using boost::system::error_code;
+using Executor = asio::io_context::executor_type;
+using TcpStream = beast::basic_stream<tcp, Executor, beast::unlimited_rate_policy>;
+using Resolver = asio::ip::basic_resolver<tcp, Executor>;
 
 bool IsDigits(std::string_view text) {
   if (text.empty()) return false;
@@ -75,7 +78,7 @@ std::string PeerText(const Url& url) {
 // carries bytes from one response to the next. Used by one exchange at a
 // time; idle ones wait in the pool.
 struct Connection {
-  Connection(asio::any_io_executor executor, const TlsClientContext* tls) : executor(executor) {
+  Connection(Executor executor, const TlsClientContext* tls) : executor(executor) {
     if (tls != nullptr) {
       secure.emplace(executor, tls->impl().ssl);
     } else {
@@ -83,7 +86,7 @@ struct Connection {
     }
   }
 
-  beast::tcp_stream& lowest() { return secure ? beast::get_lowest_layer(*secure) : *plain; }
+  TcpStream& lowest() { return secure ? beast::get_lowest_layer(*secure) : *plain; }
 
   void Close() {
     error_code ignored;
@@ -102,9 +105,9 @@ struct Connection {
     return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
   }
 
-  asio::any_io_executor executor;
-  std::optional<beast::tcp_stream> plain;
-  std::optional<beast::ssl_stream<beast::tcp_stream>> secure;
+  Executor executor;  // one event loop's: the connection's handlers run on its thread
+  std::optional<TcpStream> plain;
+  std::optional<beast::ssl_stream<TcpStream>> secure;
   beast::flat_buffer buffer;
   SteadyClock::time_point idle_since;
 };
@@ -113,8 +116,9 @@ struct Connection {
 
 class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
  public:
-  Impl(asio::io_context& io_context, ClientOptions options)
-      : io_context_(io_context), options_(std::move(options)) {}
+  // pick_context chooses the event loop of each new connection.
+  Impl(std::function<asio::io_context&()> pick_context, ClientOptions options)
+      : pick_context_(std::move(pick_context)), options_(std::move(options)) {}
 
   void Send(const Url& url, ClientRequest request, ClientCallback done);
 
@@ -173,11 +177,11 @@ class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
     return idle_count_;
   }
 
-  asio::io_context& io_context() { return io_context_; }
+  asio::io_context& PickContext() { return pick_context_(); }
   const ClientOptions& options() const { return options_; }
 
  private:
-  asio::io_context& io_context_;
+  const std::function<asio::io_context&()> pick_context_;
   const ClientOptions options_;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::vector<std::shared_ptr<Connection>>> idle_;  // by origin
@@ -196,7 +200,11 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       : client_(std::move(client)),
         options_(client_->options()),
         url_(std::move(url)),
-        key_(url_.scheme + "://" + PeerText(url_)),
+        context_(client_->PickContext()),
+        // Pooled per event loop: a connection is reused by requests issued
+        // on its own thread, so a proxied request never changes threads.
+        key_(url_.scheme + "://" + PeerText(url_) + "@" +
+             std::to_string(reinterpret_cast<std::uintptr_t>(&context_))),
         head_(std::move(head)),
         body_(std::move(body)),
         is_head_(is_head),
@@ -216,7 +224,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   void NewConnection() {
     reused_ = false;
     const TlsClientContext* tls = url_.scheme == "https" ? options_.tls.get() : nullptr;
-    connection_ = std::make_shared<Connection>(asio::make_strand(client_->io_context()), tls);
+    connection_ = std::make_shared<Connection>(context_.get_executor(), tls);
     asio::dispatch(connection_->executor, [self = shared_from_this()] { self->DoResolve(); });
   }
 
@@ -232,7 +240,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     resolver_.emplace(connection_->executor);
     resolver_->async_resolve(
         url_.host, std::to_string(url_.port),
-        [self = shared_from_this()](error_code resolve_ec, tcp::resolver::results_type results) {
+        [self = shared_from_this()](error_code resolve_ec, Resolver::results_type results) {
           if (resolve_ec) {
             self->Finish(MakeError(ErrorCode::kUnavailable, "cannot resolve " + self->url_.host +
                                                                 ": " + resolve_ec.message()));
@@ -434,13 +442,14 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   std::shared_ptr<HttpClient::Impl> client_;
   const ClientOptions& options_;
   Url url_;
+  asio::io_context& context_;  // the event loop of new connections
   std::string key_;
   std::string head_;
   std::string body_;
   bool is_head_;
   ClientCallback done_;
   std::shared_ptr<Connection> connection_;
-  std::optional<tcp::resolver> resolver_;
+  std::optional<Resolver> resolver_;
   std::optional<http::response_parser<http::string_body>> parser_;
   bool reused_ = false;
   bool retried_ = false;
@@ -451,7 +460,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
 void HttpClient::Impl::Send(const Url& url, ClientRequest request, ClientCallback done) {
   auto fail = [&](Error error) {
-    asio::post(io_context_, [done = std::move(done), error = std::move(error)]() mutable {
+    asio::post(PickContext(), [done = std::move(done), error = std::move(error)]() mutable {
       done(std::unexpected(std::move(error)));
     });
   };
@@ -549,8 +558,9 @@ HttpClient::HttpClient(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HttpClient::~HttpClient() { impl_->CloseIdle(); }
 
 std::shared_ptr<HttpClient> HttpClient::Create(Server& server, ClientOptions options) {
-  return std::shared_ptr<HttpClient>(
-      new HttpClient(std::make_shared<Impl>(server.impl().io_context(), std::move(options))));
+  return std::shared_ptr<HttpClient>(new HttpClient(std::make_shared<Impl>(
+      [&impl = server.impl()]() -> asio::io_context& { return impl.NextContext(); },
+      std::move(options))));
 }
 
 void HttpClient::Send(const Url& url, ClientRequest request, ClientCallback done) {
@@ -564,7 +574,8 @@ Result<ClientResponse> Fetch(const Url& url, ClientRequest request, const Client
   asio::io_context io_context(1);
   std::optional<Result<ClientResponse>> outcome;
   {
-    auto client = std::make_shared<HttpClient::Impl>(io_context, options);
+    auto client = std::make_shared<HttpClient::Impl>(
+        [&io_context]() -> asio::io_context& { return io_context; }, options);
     client->Send(url, std::move(request),
                  [&outcome](Result<ClientResponse> result) { outcome = std::move(result); });
     io_context.run();

@@ -47,8 +47,13 @@ class RequestParser final : public boost::beast::http::basic_parser<true> {
 
   void on_body_init_impl(boost::optional<std::uint64_t> const& content_length,
                          error_code&) override {
-    // The parser has already checked content_length against body_limit.
-    if (content_length) request_.body.reserve(static_cast<std::size_t>(*content_length));
+    // The parser has already checked content_length against body_limit;
+    // the reservation is capped all the same, so that a declared length
+    // costs memory only as its bytes arrive.
+    if (content_length) {
+      request_.body.reserve(
+          static_cast<std::size_t>(std::min<std::uint64_t>(*content_length, kMaxReserve)));
+    }
   }
 
   std::size_t on_body_impl(string_view body, error_code&) override {
@@ -65,6 +70,7 @@ class RequestParser final : public boost::beast::http::basic_parser<true> {
 
   void on_finish_impl(error_code&) override {}
 
+  static constexpr std::uint64_t kMaxReserve = 64 * 1024;
   Request& request_;
 };
 

@@ -36,7 +36,11 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using SteadyClock = std::chrono::steady_clock;
 using boost::system::error_code;
-
+using Executor = asio::io_context::executor_type;
+// TcpStream has a concrete executor: the type-erased default costs a few
+// percent per operation on a trivial request.
+using TcpStream = beast::basic_stream<tcp, Executor, beast::unlimited_rate_policy>;
+using Socket = Server::Impl::Socket;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 // After answering a request we refuse (too large, malformed), the client may
 // still be sending; reading a little before closing keeps the kernel from
@@ -95,13 +99,13 @@ class SlotResponder final : public internal::ResponderState {
 
 // Session is one connection, plain or TLS, in the style of the Beast async
 // examples: do_/on_ pairs, a timeout armed before every operation. All its
-// handlers run on its strand.
+// handlers run on its event loop's single thread.
 template <bool kTls>
 class Session final : public internal::SessionBase {
  public:
-  using Stream = std::conditional_t<kTls, beast::ssl_stream<beast::tcp_stream>, beast::tcp_stream>;
+  using Stream = std::conditional_t<kTls, beast::ssl_stream<TcpStream>, TcpStream>;
 
-  Session(Server::Impl& server, tcp::socket socket,
+  Session(Server::Impl& server, Socket socket,
           std::shared_ptr<const TlsServerContext> tls) requires(kTls)
       : server_(server),
         options_(server.options()),
@@ -111,7 +115,7 @@ class Session final : public internal::SessionBase {
     Init();
   }
 
-  Session(Server::Impl& server, tcp::socket socket) requires(!kTls)
+  Session(Server::Impl& server, Socket socket) requires(!kTls)
       : server_(server),
         options_(server.options()),
         executor_(socket.get_executor()),
@@ -130,7 +134,7 @@ class Session final : public internal::SessionBase {
   }
 
   // Complete hands the response of request `seq` to the connection; any
-  // thread. Runs inline when already on the connection's strand.
+  // thread. Runs inline when already on the connection's event loop.
   void Complete(std::uint64_t seq, Response response) {
     asio::dispatch(executor_, [self = Self(), seq, response = std::move(response)]() mutable {
       self->OnComplete(seq, std::move(response));
@@ -525,7 +529,7 @@ class Session final : public internal::SessionBase {
 
   Server::Impl& server_;
   const ServerOptions& options_;
-  asio::any_io_executor executor_;                       // the connection's strand
+  Executor executor_;                                    // the connection's event loop
   std::shared_ptr<const TlsServerContext> tls_context_;  // keeps the SSL_CTX of this connection
   Stream stream_;
   beast::flat_buffer buffer_;
@@ -565,7 +569,7 @@ const std::string& RefusalText() {
 // a second whatever the client does.
 class Refusal : public std::enable_shared_from_this<Refusal> {
  public:
-  explicit Refusal(tcp::socket socket) : stream_(std::move(socket)) {}
+  explicit Refusal(Socket socket) : stream_(std::move(socket)) {}
 
   void Start() {
     stream_.expires_after(std::chrono::seconds(1));
@@ -592,9 +596,24 @@ class Refusal : public std::enable_shared_from_this<Refusal> {
                             });
   }
 
-  beast::tcp_stream stream_;
+  TcpStream stream_;
   std::array<char, 1024> scratch_;
 };
+
+}  // namespace
+
+namespace {
+
+std::vector<std::unique_ptr<Server::Impl::Loop>> MakeLoops(int threads) {
+  int count = threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency());
+  std::vector<std::unique_ptr<Server::Impl::Loop>> loops;
+  for (int i = 0; i < std::max(1, count); ++i)
+    loops.push_back(std::make_unique<Server::Impl::Loop>());
+  return loops;
+}
+
+// The event loop run by the calling thread, if it is a server thread.
+thread_local asio::io_context* current_loop = nullptr;
 
 }  // namespace
 
@@ -602,21 +621,28 @@ Server::Impl::Impl(ServerOptions options, std::shared_ptr<const Router> router)
     : options_(std::move(options)),
       router_(std::move(router)),
       tls_(options_.tls),
-      thread_count_(options_.threads > 0
-                        ? options_.threads
-                        : std::max(1, static_cast<int>(std::thread::hardware_concurrency()))),
-      io_context_(thread_count_),
-      acceptor_strand_(asio::make_strand(io_context_)),
-      acceptor_(acceptor_strand_),
-      accept_retry_timer_(acceptor_strand_),
-      drain_timer_(io_context_) {}
+      loops_(MakeLoops(options_.threads)),
+      acceptor_(loops_[0]->context.get_executor()),
+      accept_retry_timer_(loops_[0]->context.get_executor()),
+      drain_timer_(loops_[0]->context.get_executor()) {}
 
 Server::Impl::~Impl() {
   destroying_ = true;
-  io_context_.stop();
+  StopLoops();
   for (auto& thread : threads_) {
     if (thread.joinable()) thread.join();
   }
+}
+
+void Server::Impl::StopLoops() {
+  for (auto& loop : loops_) loop->context.stop();
+}
+
+asio::io_context& Server::Impl::NextContext() {
+  for (auto& loop : loops_) {
+    if (&loop->context == current_loop) return loop->context;
+  }
+  return loops_[next_loop_.fetch_add(1, std::memory_order_relaxed) % loops_.size()]->context;
 }
 
 Result<std::uint16_t> Server::Impl::Listen() {
@@ -649,7 +675,7 @@ Result<std::uint16_t> Server::Impl::Listen() {
 Status Server::Impl::HandleSignals(std::function<void()> on_hangup) {
   if (started_) return MakeError(ErrorCode::kFailedPrecondition, "HandleSignals after Start");
   error_code ec;
-  signals_.emplace(io_context_);
+  signals_.emplace(loops_[0]->context.get_executor());
   signals_->add(SIGINT, ec);
   if (!ec) signals_->add(SIGTERM, ec);
   if (!ec && on_hangup) signals_->add(SIGHUP, ec);
@@ -674,7 +700,7 @@ void Server::Impl::WaitForSignal() {
     } else if (draining_) {
       // A second SIGTERM/SIGINT during the drain: stop waiting.
       spdlog::warn("second stop signal: closing {} connections now", connections_.load());
-      io_context_.stop();
+      StopLoops();
       return;
     } else {
       spdlog::info("signal {}: shutting down gracefully", signal);
@@ -687,17 +713,20 @@ void Server::Impl::WaitForSignal() {
 Status Server::Impl::Start() {
   if (!acceptor_.is_open()) return MakeError(ErrorCode::kFailedPrecondition, "Start before Listen");
   if (started_.exchange(true)) return MakeError(ErrorCode::kFailedPrecondition, "already started");
-  work_.emplace(asio::make_work_guard(io_context_));
-  asio::post(acceptor_strand_, [this] { DoAccept(); });
-  threads_.reserve(static_cast<std::size_t>(thread_count_));
-  for (int i = 0; i < thread_count_; ++i) threads_.emplace_back([this] { RunThread(); });
+  for (auto& loop : loops_) loop->work.emplace(loop->context.get_executor());
+  asio::post(acceptor_.get_executor(), [this] { DoAccept(); });
+  threads_.reserve(loops_.size());
+  for (std::size_t i = 0; i < loops_.size(); ++i)
+    threads_.emplace_back([this, i] { RunThread(i); });
   return Ok();
 }
 
-void Server::Impl::RunThread() {
+void Server::Impl::RunThread(std::size_t index) {
+  asio::io_context& context = loops_[index]->context;
+  current_loop = &context;
   for (;;) {
     try {
-      io_context_.run();
+      context.run();
       return;
     } catch (const std::exception& e) {
       // Handlers catch their own errors; this is a last resort so that one
@@ -714,16 +743,16 @@ void Server::Impl::Wait() {
     if (thread.joinable()) thread.join();
   }
   threads_.clear();
-  work_.reset();
+  for (auto& loop : loops_) loop->work.reset();
 }
 
 void Server::Impl::Shutdown() {
-  asio::post(io_context_, [this] { BeginShutdown(); });
+  asio::post(loops_[0]->context, [this] { BeginShutdown(); });
 }
 
 void Server::Impl::BeginShutdown() {
   if (draining_.exchange(true)) return;
-  asio::dispatch(acceptor_strand_, [this] {
+  asio::dispatch(acceptor_.get_executor(), [this] {
     error_code ec;
     acceptor_.close(ec);
     accept_retry_timer_.cancel();
@@ -742,9 +771,9 @@ void Server::Impl::BeginShutdown() {
   drain_timer_.async_wait([this](error_code ec) {
     if (ec) return;
     spdlog::warn("drain timeout: closing {} connections", connections_.load());
-    io_context_.stop();
+    StopLoops();
   });
-  if (connections_.load() == 0) io_context_.stop();
+  if (connections_.load() == 0) StopLoops();
 }
 
 void Server::Impl::Register(internal::SessionBase* session) {
@@ -758,16 +787,18 @@ void Server::Impl::Unregister(internal::SessionBase* session) {
     std::lock_guard lock(sessions_mutex_);
     sessions_.erase(session->registry_position);
   }
-  if (connections_.fetch_sub(1) == 1 && draining_ && !destroying_) io_context_.stop();
+  if (connections_.fetch_sub(1) == 1 && draining_ && !destroying_) StopLoops();
 }
 
 void Server::Impl::DoAccept() {
-  acceptor_.async_accept(asio::make_strand(io_context_), [this](error_code ec, tcp::socket socket) {
-    OnAccept(ec, std::move(socket));
-  });
+  // Connections are dealt round-robin to the event loops, each run by one
+  // thread (nginx's model): no lock or thread hop per request.
+  auto& loop = loops_[next_loop_.fetch_add(1, std::memory_order_relaxed) % loops_.size()]->context;
+  acceptor_.async_accept(loop.get_executor(),
+                         [this](error_code ec, Socket socket) { OnAccept(ec, std::move(socket)); });
 }
 
-void Server::Impl::OnAccept(error_code ec, tcp::socket socket) {
+void Server::Impl::OnAccept(error_code ec, Socket socket) {
   if (draining_ || !acceptor_.is_open()) return;
   if (ec) {
     if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
@@ -809,7 +840,7 @@ void Server::Impl::OnAccept(error_code ec, tcp::socket socket) {
   DoAccept();
 }
 
-void Server::Impl::Refuse(tcp::socket socket, bool tls) {
+void Server::Impl::Refuse(Socket socket, bool tls) {
   // Rate-limited: a flood of refusals must not become a flood of log lines.
   static std::atomic<std::int64_t> last_warning{0};
   auto now = std::chrono::duration_cast<std::chrono::seconds>(SteadyClock::now().time_since_epoch())

@@ -8,7 +8,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <cstddef>
 #include <functional>
 #include <list>
@@ -39,6 +38,19 @@ class SessionBase : public std::enable_shared_from_this<SessionBase> {
 
 class Server::Impl {
  public:
+  // Socket is a TCP socket bound to one event loop (a concrete executor
+  // type: no type-erased executor on the hot path).
+  using Socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp,
+                                                  boost::asio::io_context::executor_type>;
+
+  // Loop is one event loop: an io_context run by exactly one thread, so
+  // that a connection's handlers never hop threads and need no strand.
+  struct Loop {
+    Loop() : context(1) {}
+    boost::asio::io_context context;
+    std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work;
+  };
+
   Impl(ServerOptions options, std::shared_ptr<const Router> router);
   ~Impl();
 
@@ -51,7 +63,10 @@ class Server::Impl {
   std::uint16_t port() const { return port_.load(); }
   std::size_t connection_count() const { return connections_.load(); }
 
-  boost::asio::io_context& io_context() { return io_context_; }
+  // NextContext returns the event loop for new client work: the calling
+  // thread's own loop when it is one of this server's threads (no thread
+  // hop), else the next loop round-robin.
+  boost::asio::io_context& NextContext();
   const ServerOptions& options() const { return options_; }
   const Router& router() const { return *router_; }
 
@@ -62,11 +77,12 @@ class Server::Impl {
 
  private:
   void DoAccept();
-  void OnAccept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
-  void Refuse(boost::asio::ip::tcp::socket socket, bool tls);
+  void OnAccept(boost::system::error_code ec, Socket socket);
+  void Refuse(Socket socket, bool tls);
   void WaitForSignal();
   void BeginShutdown();
-  void RunThread();
+  void StopLoops();
+  void RunThread(std::size_t index);
 
   const ServerOptions options_;
   const std::shared_ptr<const Router> router_;
@@ -83,18 +99,24 @@ class Server::Impl {
   std::atomic<std::uint16_t> port_{0};
   std::function<void()> on_hangup_;
   std::vector<std::thread> threads_;
-  int thread_count_;
+  std::atomic<std::size_t> next_loop_{0};
 
-  // The Asio objects come last so that they are destroyed first: the
+  // The Asio objects come last so that they are destroyed first: an
   // io_context's destructor destroys pending handlers, which may own
-  // sessions whose destructors still use the members above.
-  boost::asio::io_context io_context_;
-  boost::asio::strand<boost::asio::io_context::executor_type> acceptor_strand_;
-  boost::asio::ip::tcp::acceptor acceptor_;
-  boost::asio::steady_timer accept_retry_timer_;
-  boost::asio::steady_timer drain_timer_;
-  std::optional<boost::asio::signal_set> signals_;
-  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  // sessions whose destructors still use the members above. The acceptor,
+  // the timers and the signals live on loop 0 and go before the loops.
+  std::vector<std::unique_ptr<Loop>> loops_;
+  boost::asio::basic_socket_acceptor<boost::asio::ip::tcp, boost::asio::io_context::executor_type>
+      acceptor_;
+  boost::asio::basic_waitable_timer<std::chrono::steady_clock,
+                                    boost::asio::wait_traits<std::chrono::steady_clock>,
+                                    boost::asio::io_context::executor_type>
+      accept_retry_timer_;
+  boost::asio::basic_waitable_timer<std::chrono::steady_clock,
+                                    boost::asio::wait_traits<std::chrono::steady_clock>,
+                                    boost::asio::io_context::executor_type>
+      drain_timer_;
+  std::optional<boost::asio::basic_signal_set<boost::asio::io_context::executor_type>> signals_;
 };
 
 }  // namespace kisee::net
