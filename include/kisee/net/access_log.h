@@ -39,8 +39,8 @@ std::string FormatAccessLogLine(const AccessLogRecord& record);
 using AccessLogSink = std::function<void(const AccessLogRecord&)>;
 
 // SpdlogAccessLog returns a sink that writes FormatAccessLogLine at info
-// level through the spdlog logger named `logger_name`, or through the
-// default logger if no such logger is registered.
+// level through the spdlog logger named `logger_name` if it is registered
+// when this is called, else through the default logger.
 AccessLogSink SpdlogAccessLog(std::string logger_name = "access");
 
 // LineAccessLog returns a sink that passes each formatted line to `write`
