@@ -37,10 +37,14 @@ using tcp = asio::ip::tcp;
 using SteadyClock = std::chrono::steady_clock;
 using boost::system::error_code;
 using Executor = asio::io_context::executor_type;
-// TcpStream has a concrete executor: the type-erased default costs a few
-// percent per operation on a trivial request.
+// TcpStream (Beast's stream with timeouts) serves the rare refusals; the
+// connections themselves use plain sockets and the event loop's deadline
+// sweep, because arming and cancelling a timer around every read and write
+// costs more CPU than the rest of a trivial request.
 using TcpStream = beast::basic_stream<tcp, Executor, beast::unlimited_rate_policy>;
 using Socket = Server::Impl::Socket;
+using Deadline = SteadyClock::time_point;
+constexpr Deadline kNever = Deadline::max();
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 // After answering a request we refuse (too large, malformed), the client may
 // still be sending; reading a little before closing keeps the kernel from
@@ -48,6 +52,9 @@ constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 constexpr std::size_t kLingerBytes = 1 << 20;
 constexpr std::chrono::seconds kLingerTime{2};
 constexpr std::chrono::seconds kTlsShutdownTime{3};
+// How often each event loop looks for expired deadlines: the precision of
+// every timeout.
+constexpr std::chrono::milliseconds kSweepInterval{100};
 
 std::string EndpointText(std::string_view host, std::uint16_t port) {
   bool v6 = host.find(':') != std::string_view::npos;
@@ -103,11 +110,12 @@ class SlotResponder final : public internal::ResponderState {
 template <bool kTls>
 class Session final : public internal::SessionBase {
  public:
-  using Stream = std::conditional_t<kTls, beast::ssl_stream<TcpStream>, TcpStream>;
+  using Stream = std::conditional_t<kTls, beast::ssl_stream<Socket>, Socket>;
 
-  Session(Server::Impl& server, Socket socket,
+  Session(Server::Impl& server, Server::Impl::Loop& loop, Socket socket,
           std::shared_ptr<const TlsServerContext> tls) requires(kTls)
       : server_(server),
+        loop_(loop),
         options_(server.options()),
         executor_(socket.get_executor()),
         tls_context_(std::move(tls)),
@@ -115,8 +123,9 @@ class Session final : public internal::SessionBase {
     Init();
   }
 
-  Session(Server::Impl& server, Socket socket) requires(!kTls)
+  Session(Server::Impl& server, Server::Impl::Loop& loop, Socket socket) requires(!kTls)
       : server_(server),
+        loop_(loop),
         options_(server.options()),
         executor_(socket.get_executor()),
         stream_(std::move(socket)) {
@@ -133,6 +142,20 @@ class Session final : public internal::SessionBase {
     asio::post(executor_, [self = Self()] { self->OnServerShutdown(); });
   }
 
+  // CheckDeadline closes the socket when the operation in progress has
+  // outlived its timeout; the pending handlers then see the cancellation.
+  void CheckDeadline(Deadline now) override {
+    if (socket_closed_) return;
+    bool expired = (reading_ && now >= read_deadline_) || (writing_ && now >= write_deadline_) ||
+                   ((handshaking_ || closing_) && now >= other_deadline_);
+    if (!expired) return;
+    timed_out_ = true;
+    if (!closed_) {
+      spdlog::debug("connection from {} timed out", EndpointText(remote_address_, remote_port_));
+    }
+    CloseNow();
+  }
+
   // Complete hands the response of request `seq` to the connection; any
   // thread. Runs inline when already on the connection's event loop.
   void Complete(std::uint64_t seq, Response response) {
@@ -145,7 +168,7 @@ class Session final : public internal::SessionBase {
   void Init() {
     slots_.resize(std::max<std::size_t>(1, options_.max_pipelined));
     error_code ec;
-    auto endpoint = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
+    auto endpoint = beast::get_lowest_layer(stream_).remote_endpoint(ec);
     if (!ec) {
       remote_address_ = endpoint.address().to_string();
       remote_port_ = endpoint.port();
@@ -155,9 +178,10 @@ class Session final : public internal::SessionBase {
   std::shared_ptr<Session> Self() { return std::static_pointer_cast<Session>(shared_from_this()); }
 
   void OnStart() {
+    loop_.sessions.push_back(weak_from_this());
     if constexpr (kTls) {
       handshaking_ = true;
-      beast::get_lowest_layer(stream_).expires_after(options_.handshake_timeout);
+      other_deadline_ = SteadyClock::now() + options_.handshake_timeout;
       stream_.async_handshake(asio::ssl::stream_base::server,
                               beast::bind_front_handler(&Session::OnHandshake, Self()));
     } else {
@@ -259,8 +283,8 @@ class Session final : public internal::SessionBase {
         static_cast<std::uint32_t>(std::min<std::size_t>(options_.max_header_bytes, UINT32_MAX)));
     parser_->body_limit(options_.max_body_bytes);
     bool first_or_pipelined = requests_seen_ == 0 || buffer_.size() > 0;
-    beast::get_lowest_layer(stream_).expires_after(
-        first_or_pipelined ? options_.header_timeout : options_.keep_alive_timeout);
+    read_deadline_ = SteadyClock::now() +
+                     (first_or_pipelined ? options_.header_timeout : options_.keep_alive_timeout);
     reading_ = true;
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&Session::OnReadHeader, Self()));
@@ -286,11 +310,11 @@ class Session final : public internal::SessionBase {
     if (expect && EqualsIgnoreCase(*expect, "100-continue") && slot.request.version >= 11 &&
         count_ == 1 && !writing_) {
       writing_ = true;
-      beast::get_lowest_layer(stream_).expires_after(options_.write_timeout);
+      write_deadline_ = SteadyClock::now() + options_.write_timeout;
       asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
                         beast::bind_front_handler(&Session::OnContinueWritten, Self()));
     }
-    beast::get_lowest_layer(stream_).expires_after(options_.body_timeout);
+    read_deadline_ = SteadyClock::now() + options_.body_timeout;
     reading_ = true;
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&Session::OnReadBody, Self()));
@@ -344,9 +368,9 @@ class Session final : public internal::SessionBase {
       Reject(400, counted);
       return;
     }
-    // Timeouts (Beast has already closed the socket), resets, our own
+    // Timeouts (the sweep has already closed the socket), resets, our own
     // cancellation: nothing more can be said on this connection.
-    if (ec != beast::error::timeout && ec != asio::error::operation_aborted) {
+    if (!timed_out_ && ec != asio::error::operation_aborted) {
       spdlog::debug("read from {} failed: {}", EndpointText(remote_address_, remote_port_),
                     ec.message());
     }
@@ -415,7 +439,7 @@ class Session final : public internal::SessionBase {
         asio::buffer(slot.head),
         send_body ? asio::buffer(slot.response.body) : asio::const_buffer()};
     writing_ = true;
-    beast::get_lowest_layer(stream_).expires_after(options_.write_timeout);
+    write_deadline_ = SteadyClock::now() + options_.write_timeout;
     asio::async_write(stream_, buffers, beast::bind_front_handler(&Session::OnWrite, Self()));
   }
 
@@ -492,19 +516,19 @@ class Session final : public internal::SessionBase {
   void DoClose(bool linger) {
     if (closed_) return;
     closed_ = true;
+    closing_ = true;
     if constexpr (kTls) {
-      beast::get_lowest_layer(stream_).expires_after(
-          std::min<SteadyClock::duration>(options_.write_timeout, kTlsShutdownTime));
-      stream_.async_shutdown(
-          [self = Self()](error_code) { beast::get_lowest_layer(self->stream_).close(); });
+      other_deadline_ = SteadyClock::now() +
+                        std::min<SteadyClock::duration>(options_.write_timeout, kTlsShutdownTime);
+      stream_.async_shutdown([self = Self()](error_code) { self->CloseSocket(); });
     } else {
       error_code ec;
-      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+      stream_.shutdown(tcp::socket::shutdown_send, ec);
       if (linger && !ec) {
-        stream_.expires_after(kLingerTime);
+        other_deadline_ = SteadyClock::now() + kLingerTime;
         DoLinger();
       } else {
-        stream_.close();
+        CloseSocket();
       }
     }
   }
@@ -515,7 +539,7 @@ class Session final : public internal::SessionBase {
                             [self = Self()](error_code ec, std::size_t n) {
                               self->lingered_ += n;
                               if (ec || self->lingered_ > kLingerBytes) {
-                                beast::get_lowest_layer(self->stream_).close();
+                                self->CloseSocket();
                                 return;
                               }
                               self->DoLinger();
@@ -524,10 +548,19 @@ class Session final : public internal::SessionBase {
 
   void CloseNow() {
     closed_ = true;
-    beast::get_lowest_layer(stream_).close();
+    CloseSocket();
+  }
+
+  void CloseSocket() {
+    closing_ = false;
+    if (socket_closed_) return;
+    socket_closed_ = true;
+    error_code ignored;
+    beast::get_lowest_layer(stream_).close(ignored);
   }
 
   Server::Impl& server_;
+  Server::Impl::Loop& loop_;
   const ServerOptions& options_;
   Executor executor_;                                    // the connection's event loop
   std::shared_ptr<const TlsServerContext> tls_context_;  // keeps the SSL_CTX of this connection
@@ -544,7 +577,14 @@ class Session final : public internal::SessionBase {
   bool handshaking_ = false;
   bool read_closed_ = false;  // no more requests will be read
   bool shutting_down_ = false;
-  bool closed_ = false;
+  bool closed_ = false;   // no more requests or responses
+  bool closing_ = false;  // closed_, with a TLS shutdown or a linger under way
+  bool socket_closed_ = false;
+  bool timed_out_ = false;
+  // The deadlines of the operations in progress, checked by the sweep.
+  Deadline read_deadline_ = kNever;
+  Deadline write_deadline_ = kNever;
+  Deadline other_deadline_ = kNever;  // handshake, TLS shutdown, linger
   std::string remote_address_;
   std::uint16_t remote_port_ = 0;
   std::shared_ptr<const TlsPeer> tls_peer_;
@@ -713,12 +753,33 @@ void Server::Impl::WaitForSignal() {
 Status Server::Impl::Start() {
   if (!acceptor_.is_open()) return MakeError(ErrorCode::kFailedPrecondition, "Start before Listen");
   if (started_.exchange(true)) return MakeError(ErrorCode::kFailedPrecondition, "already started");
-  for (auto& loop : loops_) loop->work.emplace(loop->context.get_executor());
+  for (auto& loop : loops_) {
+    loop->work.emplace(loop->context.get_executor());
+    asio::post(loop->context, [this, &loop = *loop] { Sweep(loop); });
+  }
   asio::post(acceptor_.get_executor(), [this] { DoAccept(); });
   threads_.reserve(loops_.size());
   for (std::size_t i = 0; i < loops_.size(); ++i)
     threads_.emplace_back([this, i] { RunThread(i); });
   return Ok();
+}
+
+void Server::Impl::Sweep(Loop& loop) {
+  auto now = SteadyClock::now();
+  auto& sessions = loop.sessions;
+  for (std::size_t i = 0; i < sessions.size();) {
+    if (auto session = sessions[i].lock()) {
+      session->CheckDeadline(now);
+      ++i;
+    } else {
+      sessions[i] = std::move(sessions.back());
+      sessions.pop_back();
+    }
+  }
+  loop.sweeper.expires_after(kSweepInterval);
+  loop.sweeper.async_wait([this, &loop](error_code ec) {
+    if (!ec) Sweep(loop);
+  });
 }
 
 void Server::Impl::RunThread(std::size_t index) {
@@ -793,12 +854,13 @@ void Server::Impl::Unregister(internal::SessionBase* session) {
 void Server::Impl::DoAccept() {
   // Connections are dealt round-robin to the event loops, each run by one
   // thread (nginx's model): no lock or thread hop per request.
-  auto& loop = loops_[next_loop_.fetch_add(1, std::memory_order_relaxed) % loops_.size()]->context;
-  acceptor_.async_accept(loop.get_executor(),
-                         [this](error_code ec, Socket socket) { OnAccept(ec, std::move(socket)); });
+  Loop& loop = *loops_[next_loop_.fetch_add(1, std::memory_order_relaxed) % loops_.size()];
+  acceptor_.async_accept(loop.context.get_executor(), [this, &loop](error_code ec, Socket socket) {
+    OnAccept(ec, std::move(socket), loop);
+  });
 }
 
-void Server::Impl::OnAccept(error_code ec, Socket socket) {
+void Server::Impl::OnAccept(error_code ec, Socket socket, Loop& loop) {
   if (draining_ || !acceptor_.is_open()) return;
   if (ec) {
     if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
@@ -828,11 +890,12 @@ void Server::Impl::OnAccept(error_code ec, Socket socket) {
     connections_.fetch_add(1);
     std::shared_ptr<internal::SessionBase> session;
     if (tls) {
-      auto tls_session = std::make_shared<Session<true>>(*this, std::move(socket), std::move(tls));
+      auto tls_session =
+          std::make_shared<Session<true>>(*this, loop, std::move(socket), std::move(tls));
       Register(tls_session.get());
       tls_session->Start();
     } else {
-      auto plain_session = std::make_shared<Session<false>>(*this, std::move(socket));
+      auto plain_session = std::make_shared<Session<false>>(*this, loop, std::move(socket));
       Register(plain_session.get());
       plain_session->Start();
     }

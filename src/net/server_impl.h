@@ -8,6 +8,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <list>
@@ -30,6 +31,9 @@ class SessionBase : public std::enable_shared_from_this<SessionBase> {
   // BeginShutdown asks the connection (on its own strand) to finish the
   // requests it has received and close; idle connections close at once.
   virtual void BeginShutdown() = 0;
+  // CheckDeadline enforces the connection's timeouts; called on its event
+  // loop by the periodic sweep.
+  virtual void CheckDeadline(std::chrono::steady_clock::time_point now) = 0;
 
   std::list<SessionBase*>::iterator registry_position;
 };
@@ -46,9 +50,15 @@ class Server::Impl {
   // Loop is one event loop: an io_context run by exactly one thread, so
   // that a connection's handlers never hop threads and need no strand.
   struct Loop {
-    Loop() : context(1) {}
+    Loop() : context(1), sweeper(context.get_executor()) {}
     boost::asio::io_context context;
     std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work;
+    // The deadline sweep: one timer per loop instead of one per operation.
+    boost::asio::basic_waitable_timer<std::chrono::steady_clock,
+                                      boost::asio::wait_traits<std::chrono::steady_clock>,
+                                      boost::asio::io_context::executor_type>
+        sweeper;
+    std::vector<std::weak_ptr<internal::SessionBase>> sessions;  // this loop's thread only
   };
 
   Impl(ServerOptions options, std::shared_ptr<const Router> router);
@@ -77,7 +87,8 @@ class Server::Impl {
 
  private:
   void DoAccept();
-  void OnAccept(boost::system::error_code ec, Socket socket);
+  void OnAccept(boost::system::error_code ec, Socket socket, Loop& loop);
+  void Sweep(Loop& loop);
   void Refuse(Socket socket, bool tls);
   void WaitForSignal();
   void BeginShutdown();

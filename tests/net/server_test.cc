@@ -410,6 +410,29 @@ TEST(Server, SlowClientsTimeOut) {
   EXPECT_TRUE(silent.WaitClosed());
 }
 
+TEST(Server, ClientsThatDoNotReadTimeOut) {
+  auto router = std::make_shared<Router>();
+  ASSERT_TRUE(router->AddSync("GET", "/huge", [](const Request&) {
+    return Response::Text(200, std::string(64 << 20, 'x'));
+  }));
+  ServerOptions options = TestOptions();
+  options.write_timeout = 300ms;
+  RunningServer running(router, options);
+  RawConnection reluctant(running.port());
+  ASSERT_TRUE(reluctant.Send(SimpleRequest("GET", "/huge")));
+  auto deadline = std::chrono::steady_clock::now() + kWait;
+  while (running.server().connection_count() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  // The response cannot fit in the socket buffers: the write stalls until
+  // the timeout closes the connection.
+  while (running.server().connection_count() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(running.server().connection_count(), 0u);
+  EXPECT_TRUE(reluctant.WaitClosed());
+}
+
 TEST(Server, ConnectionsBeyondTheLimitAreRefusedCleanly) {
   ServerOptions options = TestOptions();
   options.max_connections = 2;

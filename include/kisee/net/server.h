@@ -41,6 +41,7 @@ struct ServerOptions {
   std::size_t max_body_bytes = 1 << 20;  // beyond: 413, close
   std::size_t max_pipelined = 16;        // requests in flight on one connection
 
+  // Timeouts are checked by each event loop every 100 ms (the precision).
   std::chrono::milliseconds handshake_timeout{10'000};   // TLS handshake
   std::chrono::milliseconds header_timeout{10'000};      // first request's header
   std::chrono::milliseconds body_timeout{30'000};        // one request body
