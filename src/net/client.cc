@@ -116,8 +116,9 @@ struct Connection {
 
 class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
  public:
-  // pick_context chooses the event loop of each new connection.
-  Impl(std::function<asio::io_context&()> pick_context, ClientOptions options)
+  // pick_context chooses the event loop of each exchange (null: none, the
+  // server could not create its loops).
+  Impl(std::function<asio::io_context*()> pick_context, ClientOptions options)
       : pick_context_(std::move(pick_context)), options_(std::move(options)) {}
 
   void Send(const Url& url, ClientRequest request, ClientCallback done);
@@ -177,11 +178,11 @@ class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
     return idle_count_;
   }
 
-  asio::io_context& PickContext() { return pick_context_(); }
+  asio::io_context* PickContext() { return pick_context_(); }
   const ClientOptions& options() const { return options_; }
 
  private:
-  const std::function<asio::io_context&()> pick_context_;
+  const std::function<asio::io_context*()> pick_context_;
   const ClientOptions options_;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::vector<std::shared_ptr<Connection>>> idle_;  // by origin
@@ -195,12 +196,12 @@ namespace {
 // fresh connection when a pooled one turns out to be dead.
 class Exchange : public std::enable_shared_from_this<Exchange> {
  public:
-  Exchange(std::shared_ptr<HttpClient::Impl> client, Url url, std::string head, std::string body,
-           bool is_head, ClientCallback done)
+  Exchange(std::shared_ptr<HttpClient::Impl> client, asio::io_context& context, Url url,
+           std::string head, std::string body, bool is_head, ClientCallback done)
       : client_(std::move(client)),
         options_(client_->options()),
         url_(std::move(url)),
-        context_(client_->PickContext()),
+        context_(context),
         // Pooled per event loop: a connection is reused by requests issued
         // on its own thread, so a proxied request never changes threads.
         key_(url_.scheme + "://" + PeerText(url_) + "@" +
@@ -459,11 +460,20 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 }  // namespace
 
 void HttpClient::Impl::Send(const Url& url, ClientRequest request, ClientCallback done) {
+  asio::io_context* context = PickContext();
   auto fail = [&](Error error) {
-    asio::post(PickContext(), [done = std::move(done), error = std::move(error)]() mutable {
+    if (context == nullptr) {
+      done(std::unexpected(std::move(error)));
+      return;
+    }
+    asio::post(*context, [done = std::move(done), error = std::move(error)]() mutable {
       done(std::unexpected(std::move(error)));
     });
   };
+  if (context == nullptr) {
+    fail(Error(ErrorCode::kUnavailable, "the server's event loops could not be created"));
+    return;
+  }
   if (url.scheme != "http" && url.scheme != "https") {
     fail(Error(ErrorCode::kInvalidArgument, "unsupported URL scheme: " + url.scheme));
     return;
@@ -487,8 +497,8 @@ void HttpClient::Impl::Send(const Url& url, ClientRequest request, ClientCallbac
     return;
   }
   bool is_head = request.method == "HEAD";
-  std::make_shared<Exchange>(shared_from_this(), url, std::move(head), std::move(request.body),
-                             is_head, std::move(done))
+  std::make_shared<Exchange>(shared_from_this(), *context, url, std::move(head),
+                             std::move(request.body), is_head, std::move(done))
       ->Start();
 }
 
@@ -559,7 +569,7 @@ HttpClient::~HttpClient() { impl_->CloseIdle(); }
 
 std::shared_ptr<HttpClient> HttpClient::Create(Server& server, ClientOptions options) {
   return std::shared_ptr<HttpClient>(new HttpClient(std::make_shared<Impl>(
-      [&impl = server.impl()]() -> asio::io_context& { return impl.NextContext(); },
+      [&impl = server.impl()]() -> asio::io_context* { return impl.NextContext(); },
       std::move(options))));
 }
 
@@ -575,7 +585,7 @@ Result<ClientResponse> Fetch(const Url& url, ClientRequest request, const Client
   std::optional<Result<ClientResponse>> outcome;
   {
     auto client = std::make_shared<HttpClient::Impl>(
-        [&io_context]() -> asio::io_context& { return io_context; }, options);
+        [&io_context]() -> asio::io_context* { return &io_context; }, options);
     client->Send(url, std::move(request),
                  [&outcome](Result<ClientResponse> result) { outcome = std::move(result); });
     io_context.run();

@@ -644,11 +644,20 @@ class Refusal : public std::enable_shared_from_this<Refusal> {
 
 namespace {
 
-std::vector<std::unique_ptr<Server::Impl::Loop>> MakeLoops(int threads) {
+// MakeLoops creates the event loops; an empty vector (and `error`) when the
+// system refuses them (no file descriptor left for an epoll instance).
+std::vector<std::unique_ptr<Server::Impl::Loop>> MakeLoops(int threads,
+                                                           std::optional<Error>& error) {
   int count = threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency());
   std::vector<std::unique_ptr<Server::Impl::Loop>> loops;
-  for (int i = 0; i < std::max(1, count); ++i)
-    loops.push_back(std::make_unique<Server::Impl::Loop>());
+  try {
+    for (int i = 0; i < std::max(1, count); ++i) {
+      loops.push_back(std::make_unique<Server::Impl::Loop>());
+    }
+  } catch (const std::exception& e) {
+    loops.clear();
+    error = Error(ErrorCode::kIo, std::string("cannot create the event loops: ") + e.what());
+  }
   return loops;
 }
 
@@ -661,10 +670,13 @@ Server::Impl::Impl(ServerOptions options, std::shared_ptr<const Router> router)
     : options_(std::move(options)),
       router_(std::move(router)),
       tls_(options_.tls),
-      loops_(MakeLoops(options_.threads)),
-      acceptor_(loops_[0]->context.get_executor()),
-      accept_retry_timer_(loops_[0]->context.get_executor()),
-      drain_timer_(loops_[0]->context.get_executor()) {}
+      loops_(MakeLoops(options_.threads, init_error_)) {
+  if (loops_.empty()) return;
+  auto executor = loops_[0]->context.get_executor();
+  acceptor_.emplace(executor);
+  accept_retry_timer_.emplace(executor);
+  drain_timer_.emplace(executor);
+}
 
 Server::Impl::~Impl() {
   destroying_ = true;
@@ -678,15 +690,17 @@ void Server::Impl::StopLoops() {
   for (auto& loop : loops_) loop->context.stop();
 }
 
-asio::io_context& Server::Impl::NextContext() {
+asio::io_context* Server::Impl::NextContext() {
+  if (loops_.empty()) return nullptr;
   for (auto& loop : loops_) {
-    if (&loop->context == current_loop) return loop->context;
+    if (&loop->context == current_loop) return &loop->context;
   }
-  return loops_[next_loop_.fetch_add(1, std::memory_order_relaxed) % loops_.size()]->context;
+  return &loops_[next_loop_.fetch_add(1, std::memory_order_relaxed) % loops_.size()]->context;
 }
 
 Result<std::uint16_t> Server::Impl::Listen() {
-  if (acceptor_.is_open()) return MakeError(ErrorCode::kFailedPrecondition, "already listening");
+  if (init_error_) return std::unexpected(*init_error_);
+  if (acceptor_->is_open()) return MakeError(ErrorCode::kFailedPrecondition, "already listening");
   error_code ec;
   auto address = asio::ip::make_address(options_.host, ec);
   if (ec) return MakeError(ErrorCode::kInvalidArgument, "invalid listen address: " + options_.host);
@@ -694,25 +708,26 @@ Result<std::uint16_t> Server::Impl::Listen() {
   std::string where = EndpointText(options_.host, options_.port);
   auto fail = [&](std::string_view step) {
     error_code ignored;
-    acceptor_.close(ignored);
+    acceptor_->close(ignored);
     return MakeError(ErrorCode::kIo,
                      "cannot listen on " + where + ": " + std::string(step) + ": " + ec.message());
   };
-  acceptor_.open(endpoint.protocol(), ec);
+  acceptor_->open(endpoint.protocol(), ec);
   if (ec) return fail("open");
-  acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  acceptor_->set_option(asio::socket_base::reuse_address(true), ec);
   if (ec) return fail("SO_REUSEADDR");
-  acceptor_.bind(endpoint, ec);
+  acceptor_->bind(endpoint, ec);
   if (ec) return fail("bind");
-  acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  acceptor_->listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return fail("listen");
-  auto local = acceptor_.local_endpoint(ec);
+  auto local = acceptor_->local_endpoint(ec);
   if (ec) return fail("local address");
   port_ = local.port();
   return local.port();
 }
 
 Status Server::Impl::HandleSignals(std::function<void()> on_hangup) {
+  if (init_error_) return std::unexpected(*init_error_);
   if (started_) return MakeError(ErrorCode::kFailedPrecondition, "HandleSignals after Start");
   error_code ec;
   signals_.emplace(loops_[0]->context.get_executor());
@@ -751,16 +766,26 @@ void Server::Impl::WaitForSignal() {
 }
 
 Status Server::Impl::Start() {
-  if (!acceptor_.is_open()) return MakeError(ErrorCode::kFailedPrecondition, "Start before Listen");
+  if (init_error_) return std::unexpected(*init_error_);
+  if (!acceptor_->is_open())
+    return MakeError(ErrorCode::kFailedPrecondition, "Start before Listen");
   if (started_.exchange(true)) return MakeError(ErrorCode::kFailedPrecondition, "already started");
   for (auto& loop : loops_) {
     loop->work.emplace(loop->context.get_executor());
     asio::post(loop->context, [this, &loop = *loop] { Sweep(loop); });
   }
-  asio::post(acceptor_.get_executor(), [this] { DoAccept(); });
-  threads_.reserve(loops_.size());
-  for (std::size_t i = 0; i < loops_.size(); ++i)
-    threads_.emplace_back([this, i] { RunThread(i); });
+  asio::post(acceptor_->get_executor(), [this] { DoAccept(); });
+  try {
+    threads_.reserve(loops_.size());
+    for (std::size_t i = 0; i < loops_.size(); ++i) {
+      threads_.emplace_back([this, i] { RunThread(i); });
+    }
+  } catch (const std::exception& e) {
+    // Without all its threads some connections would never be served.
+    StopLoops();
+    Wait();
+    return MakeError(ErrorCode::kIo, std::string("cannot start the I/O threads: ") + e.what());
+  }
   return Ok();
 }
 
@@ -808,15 +833,16 @@ void Server::Impl::Wait() {
 }
 
 void Server::Impl::Shutdown() {
+  if (loops_.empty()) return;
   asio::post(loops_[0]->context, [this] { BeginShutdown(); });
 }
 
 void Server::Impl::BeginShutdown() {
   if (draining_.exchange(true)) return;
-  asio::dispatch(acceptor_.get_executor(), [this] {
+  asio::dispatch(acceptor_->get_executor(), [this] {
     error_code ec;
-    acceptor_.close(ec);
-    accept_retry_timer_.cancel();
+    acceptor_->close(ec);
+    accept_retry_timer_->cancel();
   });
   std::vector<std::shared_ptr<internal::SessionBase>> live;
   {
@@ -828,8 +854,8 @@ void Server::Impl::BeginShutdown() {
   }
   for (auto& session : live) session->BeginShutdown();
   live.clear();
-  drain_timer_.expires_after(options_.drain_timeout);
-  drain_timer_.async_wait([this](error_code ec) {
+  drain_timer_->expires_after(options_.drain_timeout);
+  drain_timer_->async_wait([this](error_code ec) {
     if (ec) return;
     spdlog::warn("drain timeout: closing {} connections", connections_.load());
     StopLoops();
@@ -855,20 +881,20 @@ void Server::Impl::DoAccept() {
   // Connections are dealt round-robin to the event loops, each run by one
   // thread (nginx's model): no lock or thread hop per request.
   Loop& loop = *loops_[next_loop_.fetch_add(1, std::memory_order_relaxed) % loops_.size()];
-  acceptor_.async_accept(loop.context.get_executor(), [this, &loop](error_code ec, Socket socket) {
+  acceptor_->async_accept(loop.context.get_executor(), [this, &loop](error_code ec, Socket socket) {
     OnAccept(ec, std::move(socket), loop);
   });
 }
 
 void Server::Impl::OnAccept(error_code ec, Socket socket, Loop& loop) {
-  if (draining_ || !acceptor_.is_open()) return;
+  if (draining_ || !acceptor_->is_open()) return;
   if (ec) {
     if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
         ec == asio::error::no_memory) {
       // Out of file descriptors: accepting again at once would spin.
       spdlog::warn("accept failed: {}; retrying in 100 ms", ec.message());
-      accept_retry_timer_.expires_after(std::chrono::milliseconds(100));
-      accept_retry_timer_.async_wait([this](error_code wait_ec) {
+      accept_retry_timer_->expires_after(std::chrono::milliseconds(100));
+      accept_retry_timer_->async_wait([this](error_code wait_ec) {
         if (!wait_ec && !draining_) DoAccept();
       });
       return;

@@ -46,6 +46,10 @@ class Server::Impl {
   // type: no type-erased executor on the hot path).
   using Socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp,
                                                   boost::asio::io_context::executor_type>;
+  using Timer =
+      boost::asio::basic_waitable_timer<std::chrono::steady_clock,
+                                        boost::asio::wait_traits<std::chrono::steady_clock>,
+                                        boost::asio::io_context::executor_type>;
 
   // Loop is one event loop: an io_context run by exactly one thread, so
   // that a connection's handlers never hop threads and need no strand.
@@ -54,10 +58,7 @@ class Server::Impl {
     boost::asio::io_context context;
     std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work;
     // The deadline sweep: one timer per loop instead of one per operation.
-    boost::asio::basic_waitable_timer<std::chrono::steady_clock,
-                                      boost::asio::wait_traits<std::chrono::steady_clock>,
-                                      boost::asio::io_context::executor_type>
-        sweeper;
+    Timer sweeper;
     std::vector<std::weak_ptr<internal::SessionBase>> sessions;  // this loop's thread only
   };
 
@@ -76,7 +77,8 @@ class Server::Impl {
   // NextContext returns the event loop for new client work: the calling
   // thread's own loop when it is one of this server's threads (no thread
   // hop), else the next loop round-robin.
-  boost::asio::io_context& NextContext();
+  // Null when the server could not create its loops (see Listen's error).
+  boost::asio::io_context* NextContext();
   const ServerOptions& options() const { return options_; }
   const Router& router() const { return *router_; }
 
@@ -111,22 +113,18 @@ class Server::Impl {
   std::function<void()> on_hangup_;
   std::vector<std::thread> threads_;
   std::atomic<std::size_t> next_loop_{0};
+  std::optional<Error> init_error_;  // the loops could not be created
 
   // The Asio objects come last so that they are destroyed first: an
   // io_context's destructor destroys pending handlers, which may own
   // sessions whose destructors still use the members above. The acceptor,
   // the timers and the signals live on loop 0 and go before the loops.
   std::vector<std::unique_ptr<Loop>> loops_;
-  boost::asio::basic_socket_acceptor<boost::asio::ip::tcp, boost::asio::io_context::executor_type>
+  std::optional<boost::asio::basic_socket_acceptor<boost::asio::ip::tcp,
+                                                   boost::asio::io_context::executor_type>>
       acceptor_;
-  boost::asio::basic_waitable_timer<std::chrono::steady_clock,
-                                    boost::asio::wait_traits<std::chrono::steady_clock>,
-                                    boost::asio::io_context::executor_type>
-      accept_retry_timer_;
-  boost::asio::basic_waitable_timer<std::chrono::steady_clock,
-                                    boost::asio::wait_traits<std::chrono::steady_clock>,
-                                    boost::asio::io_context::executor_type>
-      drain_timer_;
+  std::optional<Timer> accept_retry_timer_;
+  std::optional<Timer> drain_timer_;
   std::optional<boost::asio::basic_signal_set<boost::asio::io_context::executor_type>> signals_;
 };
 

@@ -1,6 +1,7 @@
 #include "kisee/net/server.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -14,6 +15,7 @@
 
 #include "kisee/core/worker_pool.h"
 #include "kisee/net/access_log.h"
+#include "kisee/net/client.h"
 #include "kisee/net/router.h"
 #include "net/test_util.h"
 
@@ -665,6 +667,35 @@ TEST(Server, SignalsStartTheGracefulShutdownAndHangupReloads) {
   ASSERT_EQ(::raise(SIGTERM), 0);
   server->Wait();  // returns: the signal shut it down
   EXPECT_EQ(server->connection_count(), 0u);
+}
+
+TEST(Server, ReportsEventLoopsItCannotCreate) {
+  auto router = BasicRouter();
+  rlimit original{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &original), 0);
+  // With descriptors 0-2 taken, an epoll instance cannot be opened.
+  rlimit tight = original;
+  tight.rlim_cur = 3;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &tight), 0);
+  auto server = std::make_unique<Server>(TestOptions(), router);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &original), 0);
+
+  auto port = server->Listen();
+  ASSERT_FALSE(port);
+  EXPECT_EQ(port.error().code(), ErrorCode::kIo);
+  EXPECT_NE(port.error().message().find("event loops"), std::string::npos)
+      << port.error().message();
+  EXPECT_FALSE(server->Start());
+  EXPECT_FALSE(server->HandleSignals());
+  server->Shutdown();
+  server->Wait();
+  auto client = HttpClient::Create(*server, ClientOptions{});
+  std::optional<Result<ClientResponse>> outcome;
+  client->Send(*ParseUrl("http://127.0.0.1:1/"), ClientRequest{},
+               [&](Result<ClientResponse> result) { outcome = std::move(result); });
+  ASSERT_TRUE(outcome);
+  ASSERT_FALSE(*outcome);
+  EXPECT_EQ(outcome->error().code(), ErrorCode::kUnavailable);
 }
 
 TEST(Server, ListenErrors) {
