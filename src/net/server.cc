@@ -105,8 +105,9 @@ class SlotResponder final : public internal::ResponderState {
 };
 
 // Session is one connection, plain or TLS, in the style of the Beast async
-// examples: do_/on_ pairs, a timeout armed before every operation. All its
-// handlers run on its event loop's single thread.
+// examples: do_/on_ pairs, a deadline set before every operation (enforced
+// by the event loop's sweep). All its handlers run on its event loop's
+// single thread.
 template <bool kTls>
 class Session final : public internal::SessionBase {
  public:

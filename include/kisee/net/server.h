@@ -56,11 +56,12 @@ struct ServerOptions {
   AccessLogSink access_log;
 };
 
-// Server serves a Router over HTTP/1.1 on one io_context run by `threads`
-// threads. Lifecycle: construct, Listen, optionally HandleSignals, then Run
-// (or Start + Wait); Shutdown ends it gracefully: stop accepting, finish
-// every request already received (asynchronous handlers included), close
-// idle connections, and return within drain_timeout.
+// Server serves a Router over HTTP/1.1 on `threads` event loops (one thread
+// each; connections are dealt round-robin). Lifecycle: construct, Listen,
+// optionally HandleSignals, then Run (or Start + Wait); Shutdown ends it
+// gracefully: stop accepting, finish every request already received
+// (asynchronous handlers included), close idle connections, and return
+// within drain_timeout.
 // Thread-safety: Shutdown, SetTlsContext, port and connection_count may be
 // called from any thread; the lifecycle calls from one thread.
 class Server {
