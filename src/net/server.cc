@@ -2,6 +2,7 @@
 
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <array>
 #include <boost/asio/dispatch.hpp>
@@ -16,6 +17,7 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <exception>
@@ -674,8 +676,7 @@ Server::Impl::Impl(ServerOptions options, std::shared_ptr<const Router> router)
       loops_(MakeLoops(options_.threads, init_error_)) {
   if (loops_.empty()) return;
   auto executor = loops_[0]->context.get_executor();
-  acceptor_.emplace(executor);
-  accept_retry_timer_.emplace(executor);
+
   drain_timer_.emplace(executor);
 }
 
@@ -685,6 +686,10 @@ Server::Impl::~Impl() {
   for (auto& thread : threads_) {
     if (thread.joinable()) thread.join();
   }
+  // A handler left in one loop may own a connection of another loop (a
+  // client callback holding a responder): destroy every loop's pending work
+  // while all the loops still exist, then the loops.
+  for (auto& loop : loops_) loop->context.DestroyPendingWork();
 }
 
 void Server::Impl::StopLoops() {
@@ -701,7 +706,8 @@ asio::io_context* Server::Impl::NextContext() {
 
 Result<std::uint16_t> Server::Impl::Listen() {
   if (init_error_) return std::unexpected(*init_error_);
-  if (acceptor_->is_open()) return MakeError(ErrorCode::kFailedPrecondition, "already listening");
+  Acceptor& primary = loops_[0]->acceptor;
+  if (primary.is_open()) return MakeError(ErrorCode::kFailedPrecondition, "already listening");
   error_code ec;
   auto address = asio::ip::make_address(options_.host, ec);
   if (ec) return MakeError(ErrorCode::kInvalidArgument, "invalid listen address: " + options_.host);
@@ -709,20 +715,32 @@ Result<std::uint16_t> Server::Impl::Listen() {
   std::string where = EndpointText(options_.host, options_.port);
   auto fail = [&](std::string_view step) {
     error_code ignored;
-    acceptor_->close(ignored);
+    for (auto& loop : loops_) loop->acceptor.close(ignored);
     return MakeError(ErrorCode::kIo,
                      "cannot listen on " + where + ": " + std::string(step) + ": " + ec.message());
   };
-  acceptor_->open(endpoint.protocol(), ec);
+  primary.open(endpoint.protocol(), ec);
   if (ec) return fail("open");
-  acceptor_->set_option(asio::socket_base::reuse_address(true), ec);
+  primary.set_option(asio::socket_base::reuse_address(true), ec);
   if (ec) return fail("SO_REUSEADDR");
-  acceptor_->bind(endpoint, ec);
+  primary.bind(endpoint, ec);
   if (ec) return fail("bind");
-  acceptor_->listen(asio::socket_base::max_listen_connections, ec);
+  primary.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return fail("listen");
-  auto local = acceptor_->local_endpoint(ec);
+  auto local = primary.local_endpoint(ec);
   if (ec) return fail("local address");
+  for (std::size_t i = 1; i < loops_.size(); ++i) {
+    int copy = ::dup(primary.native_handle());
+    if (copy < 0) {
+      ec = error_code(errno, boost::system::system_category());
+      return fail("dup");
+    }
+    loops_[i]->acceptor.assign(endpoint.protocol(), copy, ec);
+    if (ec) {
+      ::close(copy);
+      return fail("assign");
+    }
+  }
   port_ = local.port();
   return local.port();
 }
@@ -768,14 +786,17 @@ void Server::Impl::WaitForSignal() {
 
 Status Server::Impl::Start() {
   if (init_error_) return std::unexpected(*init_error_);
-  if (!acceptor_->is_open())
+  if (!loops_[0]->acceptor.is_open()) {
     return MakeError(ErrorCode::kFailedPrecondition, "Start before Listen");
+  }
   if (started_.exchange(true)) return MakeError(ErrorCode::kFailedPrecondition, "already started");
   for (auto& loop : loops_) {
     loop->work.emplace(loop->context.get_executor());
-    asio::post(loop->context, [this, &loop = *loop] { Sweep(loop); });
+    asio::post(loop->context, [this, &loop = *loop] {
+      Sweep(loop);
+      DoAccept(loop);
+    });
   }
-  asio::post(acceptor_->get_executor(), [this] { DoAccept(); });
   try {
     threads_.reserve(loops_.size());
     for (std::size_t i = 0; i < loops_.size(); ++i) {
@@ -840,11 +861,13 @@ void Server::Impl::Shutdown() {
 
 void Server::Impl::BeginShutdown() {
   if (draining_.exchange(true)) return;
-  asio::dispatch(acceptor_->get_executor(), [this] {
-    error_code ec;
-    acceptor_->close(ec);
-    accept_retry_timer_->cancel();
-  });
+  for (auto& loop : loops_) {
+    asio::dispatch(loop->context, [&loop = *loop] {
+      error_code ec;
+      loop.acceptor.close(ec);
+      loop.accept_retry.cancel();
+    });
+  }
   std::vector<std::shared_ptr<internal::SessionBase>> live;
   {
     std::lock_guard lock(sessions_mutex_);
@@ -878,30 +901,29 @@ void Server::Impl::Unregister(internal::SessionBase* session) {
   if (connections_.fetch_sub(1) == 1 && draining_ && !destroying_) StopLoops();
 }
 
-void Server::Impl::DoAccept() {
-  // Connections are dealt round-robin to the event loops, each run by one
-  // thread (nginx's model): no lock or thread hop per request.
-  Loop& loop = *loops_[next_loop_.fetch_add(1, std::memory_order_relaxed) % loops_.size()];
-  acceptor_->async_accept(loop.context.get_executor(), [this, &loop](error_code ec, Socket socket) {
-    OnAccept(ec, std::move(socket), loop);
-  });
+void Server::Impl::DoAccept(Loop& loop) {
+  // Each event loop, run by one thread, accepts and serves its own
+  // connections (nginx's model): no lock or thread hop per request.
+  loop.acceptor.async_accept(
+      loop.context.get_executor(),
+      [this, &loop](error_code ec, Socket socket) { OnAccept(ec, std::move(socket), loop); });
 }
 
 void Server::Impl::OnAccept(error_code ec, Socket socket, Loop& loop) {
-  if (draining_ || !acceptor_->is_open()) return;
+  if (draining_ || !loop.acceptor.is_open()) return;
   if (ec) {
     if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
         ec == asio::error::no_memory) {
       // Out of file descriptors: accepting again at once would spin.
       spdlog::warn("accept failed: {}; retrying in 100 ms", ec.message());
-      accept_retry_timer_->expires_after(std::chrono::milliseconds(100));
-      accept_retry_timer_->async_wait([this](error_code wait_ec) {
-        if (!wait_ec && !draining_) DoAccept();
+      loop.accept_retry.expires_after(std::chrono::milliseconds(100));
+      loop.accept_retry.async_wait([this, &loop](error_code wait_ec) {
+        if (!wait_ec && !draining_) DoAccept(loop);
       });
       return;
     }
     spdlog::debug("accept failed: {}", ec.message());
-    DoAccept();
+    DoAccept(loop);
     return;
   }
   error_code ignored;
@@ -927,7 +949,7 @@ void Server::Impl::OnAccept(error_code ec, Socket socket, Loop& loop) {
       plain_session->Start();
     }
   }
-  DoAccept();
+  DoAccept(loop);
 }
 
 void Server::Impl::Refuse(Socket socket, bool tls) {

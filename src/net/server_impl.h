@@ -53,13 +53,34 @@ class Server::Impl {
 
   // Loop is one event loop: an io_context run by exactly one thread, so
   // that a connection's handlers never hop threads and need no strand.
+  using Acceptor = boost::asio::basic_socket_acceptor<boost::asio::ip::tcp,
+                                                      boost::asio::io_context::executor_type>;
+
+  // LoopContext is an io_context whose pending work can be destroyed ahead
+  // of the context itself (execution_context::shutdown is protected).
+  class LoopContext : public boost::asio::io_context {
+   public:
+    explicit LoopContext(int concurrency_hint) : io_context(concurrency_hint) {}
+    // DestroyPendingWork destroys the handlers still queued (and what they
+    // own); the context stays usable for destructors that deregister.
+    void DestroyPendingWork() { shutdown(); }
+  };
+
   struct Loop {
-    Loop() : context(1), sweeper(context.get_executor()) {}
-    boost::asio::io_context context;
+    Loop()
+        : context(1),
+          sweeper(context.get_executor()),
+          acceptor(context.get_executor()),
+          accept_retry(context.get_executor()) {}
+    LoopContext context;
     std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work;
     // The deadline sweep: one timer per loop instead of one per operation.
     Timer sweeper;
     std::vector<std::weak_ptr<internal::SessionBase>> sessions;  // this loop's thread only
+    // Every loop accepts on its own descriptor of the listening socket: the
+    // loop that is free takes the connection and serves it, no handoff.
+    Acceptor acceptor;
+    Timer accept_retry;
   };
 
   Impl(ServerOptions options, std::shared_ptr<const Router> router);
@@ -88,7 +109,7 @@ class Server::Impl {
   void Unregister(internal::SessionBase* session);
 
  private:
-  void DoAccept();
+  void DoAccept(Loop& loop);
   void OnAccept(boost::system::error_code ec, Socket socket, Loop& loop);
   void Sweep(Loop& loop);
   void Refuse(Socket socket, bool tls);
@@ -117,13 +138,10 @@ class Server::Impl {
 
   // The Asio objects come last so that they are destroyed first: an
   // io_context's destructor destroys pending handlers, which may own
-  // sessions whose destructors still use the members above. The acceptor,
-  // the timers and the signals live on loop 0 and go before the loops.
+  // sessions whose destructors still use the members above. The drain timer
+  // and the signals live on loop 0 and go before the loops.
   std::vector<std::unique_ptr<Loop>> loops_;
-  std::optional<boost::asio::basic_socket_acceptor<boost::asio::ip::tcp,
-                                                   boost::asio::io_context::executor_type>>
-      acceptor_;
-  std::optional<Timer> accept_retry_timer_;
+
   std::optional<Timer> drain_timer_;
   std::optional<boost::asio::basic_signal_set<boost::asio::io_context::executor_type>> signals_;
 };
