@@ -79,6 +79,7 @@ Status ValidateServiceUrl(std::string_view url) {
   if (parts.has_user_info) return invalid("must not contain user info.");
   if (parts.query) return invalid("must not use query.");
   if (parts.fragment) return invalid("must not use fragment.");
+  if (parts.port && *parts.port == 0) return invalid("must not use port 0.");
   return Ok();
 }
 

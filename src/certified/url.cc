@@ -69,8 +69,7 @@ Result<UrlParts> SplitUrl(std::string_view url) {
   if (!port_text.empty()) {
     unsigned value = 0;
     auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
-    if (ec != std::errc() || end != port_text.data() + port_text.size() || value == 0 ||
-        value > 65535) {
+    if (ec != std::errc() || end != port_text.data() + port_text.size() || value > 65535) {
       return invalid("bad port");
     }
     parts.port = static_cast<std::uint16_t>(value);
