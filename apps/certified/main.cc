@@ -323,7 +323,9 @@ int main(int argc, char** argv) {
     auto result = kc::InspectBiscuit(*dir, *text, code);
     if (!result) return Fail(result.error());
     Print(result->text);
-    return result->ok ? 0 : certified_cli::kExitError;
+    if (result->ok) return 0;
+    std::string_view last = result->text;
+    return Fail(last.substr(last.rfind('\n') + 1));
   }
   if (*serve) {
     if (serve_app.empty() && serve_upstream.empty()) {
