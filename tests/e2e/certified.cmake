@@ -3,3 +3,4 @@
 # interoperability with openssl, curl, an upstream HTTP application.
 kisee_add_e2e(certified_flow certified_flow.py TIMEOUT 240)
 kisee_add_e2e(certified_interop certified_interop.py TIMEOUT 240)
+kisee_add_e2e(certified_compat certified_compat.py TIMEOUT 180)
