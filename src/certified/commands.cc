@@ -228,7 +228,7 @@ Result<std::string> Introduce(const ConfigDir& config, std::string_view request,
     for (const auto& [alias, url] : options.services) services[alias] = url;
     out["services"] = services;
   }
-  return out.dump(2);
+  return out.dump(2, ' ', false, Json::error_handler_t::replace);
 }
 
 Status AddIntro(const ConfigDir& config, std::string_view introduction_json, bool overwrite) {

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "certified/internal/json_depth.h"
 #include "certified/internal/url.h"
 #include "kisee/certified/commands.h"
 #include "kisee/certified/config.h"
@@ -86,6 +87,9 @@ Json YamlToJson(const YAML::Node& node, int depth) {
 
 Result<std::string> ReadBody(const MessageOptions& options) {
   if (options.data) {
+    if (!internal::JsonDepthWithin(*options.data)) {
+      return MakeError(ErrorCode::kInvalidArgument, "DATA nests too deeply");
+    }
     Json json = Json::parse(*options.data, nullptr, false);
     if (json.is_discarded())
       return MakeError(ErrorCode::kInvalidArgument, "DATA is not valid JSON");
@@ -93,6 +97,10 @@ Result<std::string> ReadBody(const MessageOptions& options) {
   }
   if (options.json_file) {
     KISEE_ASSIGN_OR_RETURN(auto text, ReadTextFile(*options.json_file));
+    if (!internal::JsonDepthWithin(text)) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       options.json_file->string() + " nests too deeply");
+    }
     Json json = Json::parse(text, nullptr, false);
     if (json.is_discarded()) {
       return MakeError(ErrorCode::kInvalidArgument,
@@ -274,7 +282,7 @@ MessageOutcome Send(const MessageOptions& options) {
     return outcome;
   }
   std::string text = response->body;
-  if (options.pretty) {
+  if (options.pretty && internal::JsonDepthWithin(text)) {
     Json json = Json::parse(text, nullptr, false);
     if (!json.is_discarded()) text = json.dump(2);
   }

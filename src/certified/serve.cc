@@ -6,6 +6,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "certified/internal/json_depth.h"
 #include "certified/internal/url.h"
 #include "kisee/biscuit/authorizer.h"
 #include "kisee/biscuit/biscuit.h"
@@ -333,6 +334,7 @@ Status Service::UseEchoApp() {
                                             -1, ' ', false, Json::error_handler_t::replace));
       }));
   return AddSync("POST", "/echo", [](const net::Request& request, const ClientIdentity&) {
+    if (!internal::JsonDepthWithin(request.body)) return Detail(400, "The body nests too deeply.");
     Json body = Json::parse(request.body, nullptr, false);
     if (body.is_discarded()) return Detail(400, "The body is not JSON.");
     return net::Response::Json(200, body.dump(-1, ' ', false, Json::error_handler_t::replace));
