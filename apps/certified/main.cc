@@ -140,6 +140,8 @@ int main(int argc, char** argv) {
   add_config(set_org);
 
   auto* get_ident = app.add_subcommand("get-ident", "Print my identity certificate (b64-DER).");
+  bool as_csr = false;
+  get_ident->add_flag("--csr", as_csr, "print a PEM certificate signing request instead");
   add_config(get_ident);
   auto* get_signer = app.add_subcommand("get-signer", "Print my signing certificate as JSON.");
   add_config(get_signer);
@@ -285,7 +287,7 @@ int main(int argc, char** argv) {
     if (!text) return Fail(text.error());
     return Report(kc::SetOrg(*dir, *text, overwrite));
   }
-  if (*get_ident) return Report(kc::GetIdent(*dir));
+  if (*get_ident) return Report(as_csr ? kc::GetIdentRequest(*dir) : kc::GetIdent(*dir));
   if (*get_signer) return Report(kc::GetSigner(*dir));
   if (*list) return Report(kc::List(*dir));
   if (*revoke) {

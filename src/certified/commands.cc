@@ -339,6 +339,16 @@ Result<std::string> GetIdent(const ConfigDir& config) {
   return identity.ToB64Der();
 }
 
+Result<std::string> GetIdentRequest(const ConfigDir& config) {
+  KISEE_ASSIGN_OR_RETURN(auto identity, config.LoadIdentity());
+  KISEE_ASSIGN_OR_RETURN(auto key, config.LoadKey(config.id_key_path()));
+  KISEE_ASSIGN_OR_RETURN(
+      auto request, pki::CertificateRequest::Create(key, identity.subject(), identity.alt_names()));
+  std::string pem = request.ToPem();
+  while (!pem.empty() && pem.back() == '\n') pem.pop_back();
+  return pem;
+}
+
 Result<std::string> GetSigner(const ConfigDir& config) {
   KISEE_ASSIGN_OR_RETURN(auto signer, config.LoadCertificate(config.ca_cert_path()));
   // The original prints json.dumps(...): ", " and ": " separators.

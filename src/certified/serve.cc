@@ -461,6 +461,11 @@ Result<std::uint16_t> Service::Listen() {
   }
   impl_->server = std::make_unique<net::Server>(std::move(server_options), impl_->router);
   KISEE_ASSIGN_OR_RETURN(auto port, impl_->server->Listen());
+  spdlog::info(
+      "serving {} on {}:{} (TLS 1.3, client certificates from {}, authorization {})",
+      impl_->options.service_name, impl_->host, port, impl_->config.known_clients_dir().string(),
+      impl_->authorize ? (impl_->options.require_biscuit ? "with required biscuits" : "by policy")
+                       : "off");
   if (impl_->proxy) {
     std::lock_guard lock(impl_->proxy->mutex);
     impl_->proxy->client = net::HttpClient::Create(*impl_->server, net::ClientOptions{});

@@ -91,6 +91,13 @@ def test_openssl_reads_our_certificates_and_crl():
         assert proc.returncode == 0, proc.stderr
         assert "DNS:example.org" in harness.run(["openssl", "x509", "-noout", "-text", "-in",
                                                  signed_pem]).stdout
+        # certified's own CSR (get-ident --csr) is read by openssl and introduced.
+        own_csr = os.path.join(tmp, "own.csr")
+        with open(own_csr, "w") as f:
+            f.write(ok("get-ident", "--csr", config=cli))
+        proc = harness.run(["openssl", "req", "-in", own_csr, "-noout", "-verify", "-subject"])
+        assert proc.returncode == 0 and "CN = alice" in proc.stdout, proc.stdout + proc.stderr
+        assert json.loads(ok("introduce", own_csr, config=srv))["signed_cert"]
         # The same request with one letter of its subject changed: the signature fails.
         der = subprocess.run(["openssl", "req", "-in", csr, "-outform", "DER"], check=True,
                              capture_output=True).stdout

@@ -84,6 +84,11 @@ Status SetOrg(const ConfigDir& config, std::string_view introduction_json, bool 
 // GetIdent returns the b64-DER of id.crt.
 Result<std::string> GetIdent(const ConfigDir& config);
 
+// GetIdentRequest returns a PEM certificate signing request for id.crt's
+// subject and SAN, signed with id.key (for CAs that want a CSR rather than
+// a certificate; `introduce` accepts both).
+Result<std::string> GetIdentRequest(const ConfigDir& config);
+
 // GetSigner returns {"ca_cert": "<b64>"} on one line.
 Result<std::string> GetSigner(const ConfigDir& config);
 
