@@ -168,7 +168,10 @@ Result<std::shared_ptr<const TlsServerContext>> TlsServerContext::Create(
     return TlsError(std::string("cannot create a TLS context: ") + e.what());
   }
   SSL_CTX* ctx = impl->ssl.native_handle();
-  if (SSL_CTX_set_min_proto_version(ctx, ProtocolVersion(options.min_version)) != 1) {
+  // Mutual TLS is TLS 1.3 only (certified §5), whatever min_version says.
+  TlsVersion min_version =
+      options.require_client_certificate ? TlsVersion::kTls13 : options.min_version;
+  if (SSL_CTX_set_min_proto_version(ctx, ProtocolVersion(min_version)) != 1) {
     return TlsError("cannot set the minimum TLS version");
   }
   SSL_CTX_set_options(
