@@ -60,8 +60,8 @@ class TlsServerContext {
   // requires_client_certificate tells whether this context does mTLS.
   bool requires_client_certificate() const;
 
+  // Impl and impl() are for the net library's own use (the SSL_CTX inside).
   struct Impl;
-  // impl is for the net library's own use.
   Impl& impl() const { return *impl_; }
 
  private:
@@ -94,8 +94,8 @@ class TlsClientContext {
   TlsClientContext(const TlsClientContext&) = delete;
   TlsClientContext& operator=(const TlsClientContext&) = delete;
 
+  // Impl and impl() are for the net library's own use (the SSL_CTX inside).
   struct Impl;
-  // impl is for the net library's own use.
   Impl& impl() const { return *impl_; }
 
  private:
