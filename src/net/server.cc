@@ -123,6 +123,10 @@ class Session final : public internal::SessionBase {
         executor_(socket.get_executor()),
         tls_context_(std::move(tls)),
         stream_(std::move(socket), tls_context_->impl().ssl) {
+    // Asio sets SSL_MODE_RELEASE_BUFFERS, which frees and reallocates the
+    // record buffers between the flights of every handshake; keeping them
+    // costs ~34 KiB per TLS connection and saves CPU on each handshake.
+    SSL_clear_mode(stream_.native_handle(), SSL_MODE_RELEASE_BUFFERS);
     Init();
   }
 

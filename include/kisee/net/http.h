@@ -47,6 +47,7 @@ class Headers {
   // Remove erases every field named `name` and returns how many there were.
   std::size_t Remove(std::string_view name);
 
+  // Container accessors: the fields in order, as a std::vector would.
   void clear() { fields_.clear(); }
   void reserve(std::size_t n) { fields_.reserve(n); }
   std::size_t size() const { return fields_.size(); }

@@ -106,8 +106,9 @@ class Server {
   // connection_count returns the number of open connections.
   std::size_t connection_count() const;
 
+  // Impl and impl() are for the net library's own use (the HTTP client runs
+  // on the server's event loops).
   class Impl;
-  // impl is for the net library's own use (the HTTP client runs on it).
   Impl& impl() const { return *impl_; }
 
  private:

@@ -31,7 +31,7 @@ struct TlsServerOptions {
   // present a certificate that verifies against client_ca_pem (one or more
   // CA certificates, PEM) and, if crl_pem is given, is not revoked by one of
   // its CRLs (PEM, one or more). Clients of a CA without a CRL are accepted
-  // on the chain alone.
+  // on the chain alone. Mutual TLS is always TLS 1.3 only.
   bool require_client_certificate = false;
   std::string client_ca_pem;
   std::string crl_pem;
@@ -60,8 +60,8 @@ class TlsServerContext {
   // requires_client_certificate tells whether this context does mTLS.
   bool requires_client_certificate() const;
 
+  // Impl and impl() are for the net library's own use (the SSL_CTX inside).
   struct Impl;
-  // impl is for the net library's own use.
   Impl& impl() const { return *impl_; }
 
  private:
@@ -94,8 +94,8 @@ class TlsClientContext {
   TlsClientContext(const TlsClientContext&) = delete;
   TlsClientContext& operator=(const TlsClientContext&) = delete;
 
+  // Impl and impl() are for the net library's own use (the SSL_CTX inside).
   struct Impl;
-  // impl is for the net library's own use.
   Impl& impl() const { return *impl_; }
 
  private:
