@@ -147,6 +147,9 @@ struct Service::Impl {
     }
     tls_options.crl_pem = std::move(crls);
     tls_options.require_client_certificate = true;
+    // As the original (VERIFY_X509_PARTIAL_CHAIN): a CA placed in
+    // known_clients/ is trusted even when it is not self-signed.
+    tls_options.trust_partial_chains = true;
     tls_options.min_version = net::TlsVersion::kTls13;
     // Certified clients make a new connection per command and do not
     // resume; tickets and a cache would only cost every full handshake.

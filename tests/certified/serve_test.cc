@@ -6,6 +6,7 @@
 #include "kisee/certified/commands.h"
 #include "kisee/net/client.h"
 #include "kisee/net/tls.h"
+#include "kisee/pki/authority.h"
 #include "test_util.h"
 
 namespace kisee::certified {
@@ -161,6 +162,36 @@ TEST_F(ServeTest, BiscuitsAreRequiredVerifiedAndAuthorized) {
   auto forbidden = Get(reader_, port, "/whoami", *restricted);
   ASSERT_TRUE(forbidden);
   EXPECT_EQ(forbidden->status, 403);
+}
+
+TEST_F(ServeTest, AnIntermediateCaInKnownClientsIsATrustAnchor) {
+  // root (pathlen 1) -> intermediate -> client; only the intermediate is trusted.
+  auto root_key = crypto::PrivateKey::Generate(crypto::KeyType::kEd25519);
+  auto root = pki::CertificateAuthority::CreateRoot(
+      pki::WithPseudonym(pki::PersonName("Root", "", "", "", "", "", ""), pki::kSigningPseudonym),
+      *root_key, {}, 1);
+  ASSERT_TRUE(root);
+  auto middle_key = crypto::PrivateKey::Generate(crypto::KeyType::kEd25519);
+  pki::CertificateSubject middle_subject{
+      pki::WithPseudonym(pki::PersonName("Middle", "", "", "", "", "", ""), pki::kSigningPseudonym),
+      {},
+      middle_key->public_key(),
+      true,
+      0};
+  auto middle_cert = root->Issue(middle_subject);
+  ASSERT_TRUE(middle_cert) << middle_cert.error().message();
+  auto middle = pki::CertificateAuthority::Create(*middle_cert, *middle_key);
+  ASSERT_TRUE(middle);
+  auto client_key = crypto::PrivateKey::Generate(crypto::KeyType::kEd25519);
+  auto client_cert = middle->Issue(
+      {pki::PersonName("Leaf", "", "", "", "", "", ""), {}, client_key->public_key()});
+  ASSERT_TRUE(client_cert);
+  ASSERT_TRUE(WritePublicFile(srv_.known_clients_dir() / "middle.crt", middle_cert->ToPem()));
+  std::uint16_t port = 0;
+  auto service = Start({}, &port);
+  auto response = Get(Client{client_cert->ToPem(), *client_key->ToPem()}, port, "/whoami");
+  ASSERT_TRUE(response) << response.error().message();
+  EXPECT_EQ(nlohmann::json::parse(response->body)["name"], "cn:Leaf");
 }
 
 TEST(ClientName, PrefersUidThenLastCnThenAddress) {
