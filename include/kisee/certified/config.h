@@ -76,6 +76,7 @@ class ConfigDir {
   // directory <root> does not exist." otherwise.
   static Result<ConfigDir> Open(const fs::path& root);
 
+  // root is the directory; the *_path and *_dir accessors name its files.
   const fs::path& root() const { return root_; }
   fs::path ca_key_path() const { return root_ / "CA.key"; }
   fs::path ca_cert_path() const { return root_ / "CA.crt"; }

@@ -84,6 +84,7 @@ class CertificateAuthority {
                                  std::chrono::seconds next_update_in,
                                  const Clock& clock = SystemClock()) const;
 
+  // certificate and key are the CA's (borrowed).
   const Certificate& certificate() const { return certificate_; }
   const crypto::PrivateKey& key() const { return key_; }
 

@@ -71,19 +71,24 @@ class Certificate {
   // b64-DER text.
   static Result<Certificate> Parse(std::string_view text);
 
+  // der returns the DER encoding (borrowed from the certificate).
   const Bytes& der() const;
   // ToPem returns one PEM block ending with a newline.
   std::string ToPem() const;
+  // ToB64Der returns the b64-DER text (one line).
   std::string ToB64Der() const { return EncodeB64Der(der()); }
 
+  // subject and issuer are the parsed names (borrowed).
   const Name& subject() const;
   const Name& issuer() const;
   // serial_hex is the serial number as lowercase hex, left-padded to 40
   // digits (certified.md §2); longer serials are printed in full.
   const std::string& serial_hex() const;
+  // not_before / not_after bound the validity period.
   TimePoint not_before() const;
   TimePoint not_after() const;
-  bool self_signed() const;  // subject == issuer
+  // self_signed tells whether subject and issuer are the same name.
+  bool self_signed() const;
   // is_ca: BasicConstraints says CA:TRUE.
   bool is_ca() const;
   // path_length: the CA's pathLenConstraint; nullopt when absent or not a CA.
@@ -122,6 +127,8 @@ class CertificateRequest {
   static Result<CertificateRequest> Create(const crypto::PrivateKey& key, const Name& subject,
                                            const std::vector<AltName>& alt_names);
 
+  // der / ToPem encode the request; subject, public_key and alt_names are
+  // what it asks to be certified (borrowed or copied as typed).
   const Bytes& der() const;
   std::string ToPem() const;
   const Name& subject() const;

@@ -34,13 +34,16 @@ class RevocationList {
   static Result<RevocationList> FromPem(std::string_view pem);
   static Result<RevocationList> FromDer(ByteView der);
 
+  // der / ToPem encode the CRL (ToPem: one "X509 CRL" block).
   const Bytes& der() const;
   std::string ToPem() const;
+  // issuer names the CA; this_update / next_update are the CRL's dates.
   const Name& issuer() const;
   TimePoint this_update() const;
   TimePoint next_update() const;
   // number: the CRL number extension (0 if absent).
   std::uint64_t number() const;
+  // entries lists the revoked certificates (borrowed).
   const std::vector<Entry>& entries() const;
   // IsRevoked tells whether `serial_hex` (any case, any zero padding) is listed.
   bool IsRevoked(std::string_view serial_hex) const;

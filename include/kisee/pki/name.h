@@ -74,8 +74,10 @@ class Name {
   // Last returns the value of the last attribute of type `oid`, if any.
   std::optional<std::string> Last(std::string_view oid) const;
 
+  // rdns returns the RDNs in DER order (borrowed); mutable_rdns edits them.
   const std::vector<Rdn>& rdns() const { return rdns_; }
   std::vector<Rdn>& mutable_rdns() { return rdns_; }
+  // empty tells whether the name has no RDN (an empty subject).
   bool empty() const { return rdns_.empty(); }
 
   // Two names are equal when their attributes (types, values, order) are;

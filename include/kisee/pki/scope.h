@@ -21,6 +21,7 @@
 
 namespace kisee::pki {
 
+// Uuid is the 16 bytes of a UUID, in network order.
 using Uuid = std::array<std::uint8_t, 16>;
 
 // kScopeNamespaceText is the namespace UUID in its usual text form.

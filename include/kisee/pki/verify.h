@@ -19,6 +19,7 @@ namespace kisee::pki {
 // anchor last. Only VerifyChain and FromTlsVerifiedChain make one.
 class VerifiedChain {
  public:
+  // certificates is the chain, leaf first; leaf is its first element.
   const std::vector<Certificate>& certificates() const { return chain_; }
   const Certificate& leaf() const { return chain_.front(); }
   // scopes: the scopes of the leaf, which a trusted CA issued.
