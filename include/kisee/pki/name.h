@@ -59,7 +59,9 @@ class Name {
 
   // ToRfc4514 returns the text form; it is the same string the original
   // Python tool (cryptography's rfc4514_string with certified's short names)
-  // produces for the same name.
+  // produces for the same name. Like it, values that are not character
+  // strings print as "#" + the hex of their content (not of their BER), so
+  // such names do not parse back to the same attributes.
   std::string ToRfc4514() const;
 
   // ToDer encodes the name. Errors: kInvalidArgument for an attribute value
