@@ -4,6 +4,8 @@
 
 #include "kisee/certified/biscuits.h"
 #include "kisee/certified/commands.h"
+#include "kisee/certified/message.h"
+#include "kisee/certified/service_record.h"
 #include "kisee/net/client.h"
 #include "kisee/net/tls.h"
 #include "kisee/pki/authority.h"
@@ -192,6 +194,54 @@ TEST_F(ServeTest, AnIntermediateCaInKnownClientsIsATrustAnchor) {
   auto response = Get(Client{client_cert->ToPem(), *client_key->ToPem()}, port, "/whoami");
   ASSERT_TRUE(response) << response.error().message();
   EXPECT_EQ(nlohmann::json::parse(response->body)["name"], "cn:Leaf");
+}
+
+TEST_F(ServeTest, MessageSendsTheChainOfACaIntroduction) {
+  // A foreign root (trusted by the server) signed carol's CA: message must
+  // send id.crt + CA/<root>.crt because the record's auths name the root.
+  auto root_key = crypto::PrivateKey::Generate(crypto::KeyType::kEd25519);
+  auto root = pki::CertificateAuthority::CreateRoot(
+      pki::WithPseudonym(pki::OrgName("Federation", "Root", "", "", "", "", "", ""),
+                         pki::kSigningPseudonym),
+      *root_key, {}, 1);
+  ASSERT_TRUE(root);
+  std::string root_dn = root->certificate().subject().ToRfc4514();
+  ASSERT_TRUE(
+      WritePublicFile(srv_.known_clients_dir() / "federation.crt", root->certificate().ToPem()));
+
+  InitOptions person;
+  person.name = "carol";
+  person.emails = {"carol@example.org"};
+  ASSERT_TRUE(Init(tmp_.path() / "carol", person));
+  ConfigDir carol = *ConfigDir::Open(tmp_.path() / "carol");
+  auto carol_ca = carol.LoadAuthority();
+  ASSERT_TRUE(carol_ca);
+  auto cross =
+      root->Issue({carol_ca->certificate().subject(), {}, carol_ca->key().public_key(), true, 0});
+  ASSERT_TRUE(cross) << cross.error().message();
+  fs::create_directories(carol.ca_dir());
+  ASSERT_TRUE(WritePublicFile(carol.ca_dir() / (root_dn + ".crt"), cross->ToPem()));
+
+  std::uint16_t port = 0;
+  auto service = Start({}, &port);
+  ServiceRecord record{"https://127.0.0.1:" + std::to_string(port),
+                       srv_.LoadCertificate(srv_.ca_cert_path())->ToB64Der(),
+                       {"O=Nobody", root_dn}};
+  ASSERT_TRUE(WritePublicFile(carol.known_servers_dir() / "srv.yaml", record.ToYaml()));
+  MessageOptions options;
+  options.config_dir = carol.root();
+  options.url = "https://srv/whoami";
+  MessageOutcome outcome = SendMessage(options);
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
+  EXPECT_EQ(nlohmann::json::parse(outcome.out)["name"], "cn:carol");
+
+  record.auths = {"O=Nobody"};
+  ASSERT_TRUE(WritePublicFile(carol.known_servers_dir() / "srv.yaml", record.ToYaml(), true));
+  outcome = SendMessage(options);
+  EXPECT_EQ(outcome.exit_code, 1);
+  EXPECT_NE(outcome.err.find("Unable to find any certificate signed from any authorizers"),
+            std::string::npos)
+      << outcome.err;
 }
 
 TEST(ClientName, PrefersUidThenLastCnThenAddress) {
