@@ -27,7 +27,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   (void)kisee::pki::Name::FromDer(bytes);
   (void)kisee::pki::DecodeB64Der(text);
-  for (auto certificate : {kisee::pki::Certificate::FromDer(bytes), kisee::pki::Certificate::Parse(text)}) {
+  for (auto certificate :
+       {kisee::pki::Certificate::FromDer(bytes), kisee::pki::Certificate::Parse(text)}) {
     if (!certificate) continue;
     (void)certificate->subject().ToRfc4514();
     (void)certificate->alt_names();
