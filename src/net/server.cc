@@ -939,13 +939,11 @@ void Server::Impl::OnAccept(error_code ec, Socket socket, Loop& loop) {
   }
   // Reserve a place first: several loops accept at once, and a check then
   // increment could let each of them pass the limit by one.
-  bool admitted = false;
   std::size_t current = connections_.load();
   while (current < options_.max_connections &&
          !connections_.compare_exchange_weak(current, current + 1)) {
   }
-  admitted = current < options_.max_connections;
-  if (!admitted) {
+  if (current >= options_.max_connections) {
     Refuse(std::move(socket), tls != nullptr);
   } else {
     if (tls) {
