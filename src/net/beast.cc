@@ -1,0 +1,2 @@
+// Beast compiled once for the whole project (BOOST_BEAST_SEPARATE_COMPILATION).
+#include <boost/beast/src.hpp>
