@@ -26,12 +26,13 @@ std::string_view Version() { return KISEE_VERSION; }
 
 Status Serve(const Settings& settings, const ServeOptions& options) {
   std::ostream& out = options.out != nullptr ? *options.out : std::cout;
+  const Clock& clock = SystemClock();
+  // Keys first: a bad PEM must stop us before anything is created on disk,
+  // with its one-line error alone on the terminal.
+  KISEE_ASSIGN_OR_RETURN(auto tokens, CreateTokenService(settings, clock));
   for (const std::string& warning : settings.warnings) {
     spdlog::warn("{}: {}", settings.path.string(), warning);
   }
-  const Clock& clock = SystemClock();
-  // Keys first: a bad PEM must stop us before anything is created on disk.
-  KISEE_ASSIGN_OR_RETURN(auto tokens, CreateTokenService(settings, clock));
   KISEE_ASSIGN_OR_RETURN(
       auto hasher, crypto::PasswordHasher::Create({.memory_kib = settings.passwords.memory_kib,
                                                    .iterations = settings.passwords.iterations}));

@@ -45,6 +45,7 @@ def test_bad_settings_are_one_line_and_exit_1():
             ks.eq(res.returncode, 1, f"{name}: exit code")
             lines = [line for line in res.stderr.splitlines() if line.strip()]
             ks.eq(len(lines), 1, f"{name}: one line, got {res.stderr!r}")
+            ks.check(lines[0].startswith("kisee: "), lines[0])
         empty = os.path.join(d, "empty")
         os.mkdir(empty)
         res = harness.run([harness.tool("kisee")], cwd=empty, timeout=30,
