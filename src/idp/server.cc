@@ -7,6 +7,7 @@
 
 #include "idp/backend.h"
 #include "idp/limits.h"
+#include "idp/mailer.h"
 #include "idp/password_policy.h"
 #include "idp/tokens.h"
 #include "idp/views.h"
@@ -37,12 +38,21 @@ Status Serve(const Settings& settings, const ServeOptions& options) {
       auto hasher, crypto::PasswordHasher::Create({.memory_kib = settings.passwords.memory_kib,
                                                    .iterations = settings.passwords.iterations}));
   PasswordPolicy policy(settings.passwords);
+  // Reset e-mails leave from their own bounded queue, after the 201.
+  std::unique_ptr<Mailer> mailer;
+  std::function<Status(const User&, std::string_view)> deliver_mail;
+  if (settings.email.present) {
+    mailer = std::make_unique<Mailer>(settings.email);
+    deliver_mail = [&mailer](const User& user, std::string_view token) {
+      return mailer->Enqueue(user, token);
+    };
+  }
   BackendContext context{.settings = settings,
                          .hasher = hasher,
                          .policy = policy,
                          .clock = clock,
                          .out = out,
-                         .deliver_mail = {}};
+                         .deliver_mail = deliver_mail};
   KISEE_ASSIGN_OR_RETURN(auto backend, CreateBackend(context));
   LoginLimiter limiter(settings.limits, backend->failure_store(), clock);
 
@@ -79,6 +89,9 @@ Status Serve(const Settings& settings, const ServeOptions& options) {
   // The server has drained: no handler is waiting for the pools any more.
   pool.Shutdown();
   background.Shutdown();
+  if (mailer) {
+    mailer->Shutdown();
+  }
   spdlog::info("kisee stopped");
   return run;
 }

@@ -144,3 +144,32 @@ TEST_F(TokensTest, BadKeysAreOneLineErrors) {
 
 }  // namespace
 }  // namespace kisee::idp
+
+#include "idp/mailer.h"
+
+namespace kisee::idp {
+namespace {
+
+TEST(Mailer, RendersTheTemplatesOfTheSettings) {
+  EXPECT_EQ(RenderTemplate("Hello {username}, follow {reset_url} ({token})", "alice", "T.K.N",
+                           "https://app/reset?token=T.K.N"),
+            "Hello alice, follow https://app/reset?token=T.K.N (T.K.N)");
+  EXPECT_EQ(RenderTemplate("https://h/password_recoveries/?token={token}", "a", "X", ""),
+            "https://h/password_recoveries/?token=X");
+}
+
+TEST(Mailer, GivesUpOnShutdownWithoutHanging) {
+  EmailSettings settings;
+  settings.present = true;
+  settings.host = "127.0.0.1";
+  settings.port = 9;  // discard: nothing listens, connections are refused
+  Mailer mailer(settings);
+  ASSERT_TRUE(mailer.Enqueue(User{.user_id = "a", .username = "a", .email = "a@example.com"}, "t"));
+  auto start = std::chrono::steady_clock::now();
+  mailer.Shutdown();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
+  EXPECT_FALSE(mailer.Enqueue(User{}, "t").has_value());
+}
+
+}  // namespace
+}  // namespace kisee::idp
