@@ -4,7 +4,9 @@
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "crypto/internal/evp_key.h"
@@ -249,6 +251,29 @@ TEST_P(Signatures, SignatureOfAnotherCurveFails) {
   auto sig = other->Sign(AsBytes(kMessage));
   ASSERT_TRUE(sig.has_value());
   EXPECT_FALSE(pub().Verify(AsBytes(kMessage), *sig).has_value());
+}
+
+TEST_P(Signatures, OneKeyIsSafeToShareBetweenThreads) {
+  // Keys share one EVP_PKEY (and, for secp256k1, one libsecp256k1 context)
+  // between copies and threads; concurrent use must neither race nor fail.
+  const PrivateKey shared = key();
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&shared, &failures, t] {
+      const std::string message = std::string(kMessage) + std::to_string(t);
+      for (int i = 0; i < 10; ++i) {
+        auto sig = shared.Sign(AsBytes(message));
+        if (!sig || !shared.public_key().Verify(AsBytes(message), *sig)) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) {
+    thread.join();
+  }
+  EXPECT_EQ(failures.load(), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllKeyTypes, Signatures, ::testing::ValuesIn(kAllKeyTypes),
