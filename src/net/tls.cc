@@ -93,6 +93,12 @@ Status UseChainAndKey(SSL_CTX* ctx, std::string_view chain_pem, const SecretByte
     }
   }
   if (SSL_CTX_use_PrivateKey(ctx, key.get()) != 1) {
+    int reason = ERR_GET_REASON(ERR_peek_last_error());
+    if (reason == X509_R_KEY_VALUES_MISMATCH || reason == X509_R_KEY_TYPE_MISMATCH) {
+      ERR_clear_error();
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "the private key does not match the " + std::string(what));
+    }
     return TlsError("cannot use the private key");
   }
   if (SSL_CTX_check_private_key(ctx) != 1) {
