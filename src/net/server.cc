@@ -937,11 +937,15 @@ void Server::Impl::OnAccept(error_code ec, Socket socket, Loop& loop) {
     std::lock_guard lock(tls_mutex_);
     tls = tls_;
   }
-  if (connections_.load() >= options_.max_connections) {
+  // Reserve a place first: several loops accept at once, and a check then
+  // increment could let each of them pass the limit by one.
+  std::size_t current = connections_.load();
+  while (current < options_.max_connections &&
+         !connections_.compare_exchange_weak(current, current + 1)) {
+  }
+  if (current >= options_.max_connections) {
     Refuse(std::move(socket), tls != nullptr);
   } else {
-    connections_.fetch_add(1);
-    std::shared_ptr<internal::SessionBase> session;
     if (tls) {
       auto tls_session =
           std::make_shared<Session<true>>(*this, loop, std::move(socket), std::move(tls));

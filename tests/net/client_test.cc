@@ -255,8 +255,14 @@ TEST(Client, StaleKeepAliveConnectionsAreReplaced) {
     auto answer = Exchange(front.port, SimpleRequest("GET", "/hello/again"));
     ASSERT_TRUE(answer) << i;
     EXPECT_EQ(answer->status, 200) << i;
-    // Longer than the upstream's keep-alive: the pooled connection dies.
-    std::this_thread::sleep_for(500ms);
+    // Wait for the upstream's keep-alive timeout to close the pooled
+    // connection: the next request finds it dead and opens another.
+    auto deadline = std::chrono::steady_clock::now() + kWait;
+    while (upstream.running->server().connection_count() > 0 &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(10ms);
+    }
+    ASSERT_EQ(upstream.running->server().connection_count(), 0u);
   }
   EXPECT_EQ(upstream.connections_seen(), 3u);
 }

@@ -64,23 +64,25 @@ inline Status Ok() { return {}; }
 #define KISEE_CONCAT_INNER_(a, b) a##b
 #define KISEE_CONCAT_(a, b) KISEE_CONCAT_INNER_(a, b)
 
-// KISEE_RETURN_IF_ERROR(expr): if the Result/Status `expr` holds an error,
-// return it from the enclosing function.
-#define KISEE_RETURN_IF_ERROR(expr)                                        \
-  do {                                                                     \
-    auto&& kisee_status_ = (expr);                                         \
-    if (!kisee_status_) {                                                  \
-      return std::unexpected<::kisee::Error>(std::move(kisee_status_).error()); \
-    }                                                                      \
+// KISEE_RETURN_IF_ERROR(expr): if the std::expected `expr` holds an error,
+// return it from the enclosing function. The error type is deduced, so the
+// helpers serve every error type of the project (kisee::Error and the
+// biscuit library's typed errors alike).
+#define KISEE_RETURN_IF_ERROR(expr)                             \
+  do {                                                          \
+    auto&& kisee_status_ = (expr);                              \
+    if (!kisee_status_) {                                       \
+      return std::unexpected(std::move(kisee_status_).error()); \
+    }                                                           \
   } while (false)
 
 // KISEE_ASSIGN_OR_RETURN(lhs, expr): evaluate the Result `expr`; on error
 // return it, else move its value into `lhs` (which may be a declaration).
 #define KISEE_ASSIGN_OR_RETURN(lhs, expr) \
   KISEE_ASSIGN_OR_RETURN_IMPL_(KISEE_CONCAT_(kisee_result_, __LINE__), lhs, expr)
-#define KISEE_ASSIGN_OR_RETURN_IMPL_(result, lhs, expr)                \
-  auto result = (expr);                                                \
-  if (!result) {                                                       \
-    return std::unexpected<::kisee::Error>(std::move(result).error()); \
-  }                                                                    \
+#define KISEE_ASSIGN_OR_RETURN_IMPL_(result, lhs, expr) \
+  auto result = (expr);                                 \
+  if (!result) {                                        \
+    return std::unexpected(std::move(result).error());  \
+  }                                                     \
   lhs = std::move(*result)

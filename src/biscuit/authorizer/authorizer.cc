@@ -8,9 +8,9 @@
 #include <algorithm>
 #include <set>
 
-#include "biscuit/common/status.h"
 #include "biscuit/datalog/world.h"
 #include "biscuit/token/internal.h"
+#include "kisee/core/error.h"
 
 namespace kisee::biscuit {
 
@@ -53,12 +53,12 @@ datalog::ExternFunctions Adapt(const std::map<std::string, HostFunction>& functi
     out.emplace(name,
                 [fn](datalog::SymbolTable& symbols, const datalog::Term& left,
                      const datalog::Term* right) -> Result<datalog::Term> {
-                  BISCUIT_ASSIGN_OR_RETURN(Value l, internal::TermToValue(left, symbols));
+                  KISEE_ASSIGN_OR_RETURN(Value l, internal::TermToValue(left, symbols));
                   std::optional<Value> r;
                   if (right != nullptr) {
-                    BISCUIT_ASSIGN_OR_RETURN(r, internal::TermToValue(*right, symbols));
+                    KISEE_ASSIGN_OR_RETURN(r, internal::TermToValue(*right, symbols));
                   }
-                  BISCUIT_ASSIGN_OR_RETURN(Value result, fn(l, r));
+                  KISEE_ASSIGN_OR_RETURN(Value result, fn(l, r));
                   return internal::ValueToTerm(result, symbols);
                 });
   }
@@ -82,7 +82,7 @@ Result<std::vector<QueryFact>> ToQueryFacts(const std::vector<datalog::Fact>& fa
     QueryFact q;
     q.name = symbols.GetOr(f.predicate.name);
     for (const datalog::Term& t : f.predicate.terms) {
-      BISCUIT_ASSIGN_OR_RETURN(Value v, internal::TermToValue(t, symbols));
+      KISEE_ASSIGN_OR_RETURN(Value v, internal::TermToValue(t, symbols));
       q.terms.push_back(std::move(v));
     }
     q.text = parser::PrintPredicate(f.predicate, symbols);
@@ -111,7 +111,7 @@ namespace {
 
 Status MergeInto(internal::BuilderContent& content, parser::SourceResult parsed,
                  const Params& params, const ScopeParams& scope_params) {
-  BISCUIT_RETURN_IF_ERROR(internal::ApplyParams(parsed, content.symbols, params, scope_params));
+  KISEE_RETURN_IF_ERROR(internal::ApplyParams(parsed, content.symbols, params, scope_params));
   auto& dst = content.source;
   for (auto& x : parsed.facts) dst.facts.push_back(std::move(x));
   for (auto& x : parsed.rules) dst.rules.push_back(std::move(x));
@@ -124,14 +124,14 @@ Status MergeInto(internal::BuilderContent& content, parser::SourceResult parsed,
 
 Status AuthorizerBuilder::AddCode(std::string_view code, const Params& params,
                                   const ScopeParams& scope_params) {
-  BISCUIT_ASSIGN_OR_RETURN(
+  KISEE_ASSIGN_OR_RETURN(
       parser::SourceResult parsed,
       parser::ParseSource(code, content_->content.symbols, parser::SourceKind::kAuthorizer));
   return MergeInto(content_->content, std::move(parsed), params, scope_params);
 }
 
 Status AuthorizerBuilder::AddFact(std::string_view fact, const Params& params) {
-  BISCUIT_ASSIGN_OR_RETURN(datalog::Fact f, parser::ParseFact(fact, content_->content.symbols));
+  KISEE_ASSIGN_OR_RETURN(datalog::Fact f, parser::ParseFact(fact, content_->content.symbols));
   parser::SourceResult parsed;
   parsed.facts.push_back(std::move(f));
   return MergeInto(content_->content, std::move(parsed), params, {});
@@ -139,7 +139,7 @@ Status AuthorizerBuilder::AddFact(std::string_view fact, const Params& params) {
 
 Status AuthorizerBuilder::AddRule(std::string_view rule, const Params& params,
                                   const ScopeParams& scope_params) {
-  BISCUIT_ASSIGN_OR_RETURN(datalog::Rule r, parser::ParseRule(rule, content_->content.symbols));
+  KISEE_ASSIGN_OR_RETURN(datalog::Rule r, parser::ParseRule(rule, content_->content.symbols));
   parser::SourceResult parsed;
   parsed.rules.push_back(std::move(r));
   return MergeInto(content_->content, std::move(parsed), params, scope_params);
@@ -147,7 +147,7 @@ Status AuthorizerBuilder::AddRule(std::string_view rule, const Params& params,
 
 Status AuthorizerBuilder::AddCheck(std::string_view check, const Params& params,
                                    const ScopeParams& scope_params) {
-  BISCUIT_ASSIGN_OR_RETURN(datalog::Check c, parser::ParseCheck(check, content_->content.symbols));
+  KISEE_ASSIGN_OR_RETURN(datalog::Check c, parser::ParseCheck(check, content_->content.symbols));
   parser::SourceResult parsed;
   parsed.checks.push_back(std::move(c));
   return MergeInto(content_->content, std::move(parsed), params, scope_params);
@@ -155,8 +155,7 @@ Status AuthorizerBuilder::AddCheck(std::string_view check, const Params& params,
 
 Status AuthorizerBuilder::AddPolicy(std::string_view policy, const Params& params,
                                     const ScopeParams& scope_params) {
-  BISCUIT_ASSIGN_OR_RETURN(datalog::Policy p,
-                           parser::ParsePolicy(policy, content_->content.symbols));
+  KISEE_ASSIGN_OR_RETURN(datalog::Policy p, parser::ParsePolicy(policy, content_->content.symbols));
   parser::SourceResult parsed;
   parsed.policies.push_back(std::move(p));
   return MergeInto(content_->content, std::move(parsed), params, scope_params);
@@ -226,7 +225,7 @@ Result<std::unique_ptr<internal::AuthorizerState>> BuildState(
       out.external_key = block.external_key;
       out.version = block.version;
       for (const datalog::Scope& scope : block.scopes) {
-        BISCUIT_ASSIGN_OR_RETURN(datalog::Scope x, tr.Translate(scope));
+        KISEE_ASSIGN_OR_RETURN(datalog::Scope x, tr.Translate(scope));
         out.scopes.push_back(std::move(x));
       }
       datalog::TrustedOrigins block_trusted =
@@ -234,7 +233,7 @@ Result<std::unique_ptr<internal::AuthorizerState>> BuildState(
       datalog::Origin origin;
       origin.Insert(id);
       for (const datalog::Fact& f : block.facts) {
-        BISCUIT_ASSIGN_OR_RETURN(datalog::Fact x, tr.Translate(f));
+        KISEE_ASSIGN_OR_RETURN(datalog::Fact x, tr.Translate(f));
         s->world.AddFact(origin, std::move(x));
       }
       for (const datalog::Rule& r : block.rules) {
@@ -243,13 +242,13 @@ Result<std::unique_ptr<internal::AuthorizerState>> BuildState(
           e.set_block_rule_id(0);
           return std::unexpected<Error>(std::move(e));
         }
-        BISCUIT_ASSIGN_OR_RETURN(datalog::Rule x, tr.Translate(r));
+        KISEE_ASSIGN_OR_RETURN(datalog::Rule x, tr.Translate(r));
         datalog::TrustedOrigins trusted =
             datalog::TrustedFromScopes(x.scopes, block_trusted, id, s->key_blocks);
         s->world.AddRule(id, std::move(trusted), std::move(x));
       }
       for (const datalog::Check& c : block.checks) {
-        BISCUIT_ASSIGN_OR_RETURN(datalog::Check x, tr.Translate(c));
+        KISEE_ASSIGN_OR_RETURN(datalog::Check x, tr.Translate(c));
         out.checks.push_back(std::move(x));
       }
       s->blocks.push_back(std::move(out));
@@ -260,24 +259,24 @@ Result<std::unique_ptr<internal::AuthorizerState>> BuildState(
   datalog::Origin authorizer;
   authorizer.Insert(kAuthorizerId);
   for (const datalog::Fact& f : c.source.facts) {
-    BISCUIT_ASSIGN_OR_RETURN(datalog::Fact x, tr.Translate(f));
+    KISEE_ASSIGN_OR_RETURN(datalog::Fact x, tr.Translate(f));
     s->world.AddFact(authorizer, std::move(x));
   }
   datalog::TrustedOrigins authorizer_trusted =
       datalog::TrustedFromScopes({}, datalog::DefaultTrusted(), kAuthorizerId, s->key_blocks);
   for (const datalog::Rule& r : c.source.rules) {
-    BISCUIT_ASSIGN_OR_RETURN(datalog::Rule x, tr.Translate(r));
+    KISEE_ASSIGN_OR_RETURN(datalog::Rule x, tr.Translate(r));
     s->rules.push_back(x);
     datalog::TrustedOrigins trusted =
         datalog::TrustedFromScopes(x.scopes, authorizer_trusted, kAuthorizerId, s->key_blocks);
     s->world.AddRule(kAuthorizerId, std::move(trusted), std::move(x));
   }
   for (const datalog::Check& k : c.source.checks) {
-    BISCUIT_ASSIGN_OR_RETURN(datalog::Check x, tr.Translate(k));
+    KISEE_ASSIGN_OR_RETURN(datalog::Check x, tr.Translate(k));
     s->checks.push_back(std::move(x));
   }
   for (const datalog::Policy& p : c.source.policies) {
-    BISCUIT_ASSIGN_OR_RETURN(datalog::Policy x, tr.Translate(p));
+    KISEE_ASSIGN_OR_RETURN(datalog::Policy x, tr.Translate(p));
     s->policies.push_back(std::move(x));
   }
   return s;
@@ -286,14 +285,14 @@ Result<std::unique_ptr<internal::AuthorizerState>> BuildState(
 }  // namespace
 
 Result<Authorizer> AuthorizerBuilder::Build(const Biscuit& token) const {
-  BISCUIT_ASSIGN_OR_RETURN(auto state, BuildState(*content_, &token));
+  KISEE_ASSIGN_OR_RETURN(auto state, BuildState(*content_, &token));
   Authorizer a;
   a.state_ = std::move(state);
   return a;
 }
 
 Result<Authorizer> AuthorizerBuilder::BuildUnauthenticated() const {
-  BISCUIT_ASSIGN_OR_RETURN(auto state, BuildState(*content_, nullptr));
+  KISEE_ASSIGN_OR_RETURN(auto state, BuildState(*content_, nullptr));
   Authorizer a;
   a.state_ = std::move(state);
   return a;
@@ -308,7 +307,7 @@ Authorizer& Authorizer::operator=(Authorizer&&) noexcept = default;
 
 Result<std::size_t> Authorizer::Authorize() {
   internal::AuthorizerState& s = *state_;
-  BISCUIT_RETURN_IF_ERROR(EnsureRun(s));
+  KISEE_RETURN_IF_ERROR(EnsureRun(s));
   if (s.execution_time >= s.limits.max_time) {
     return MakeError(ErrorKind::kTimeout, "timeout");
   }
@@ -324,16 +323,16 @@ Result<std::size_t> Authorizer::Authorize() {
       bool ok = false;
       switch (check.kind) {
         case datalog::CheckKind::kOne: {
-          BISCUIT_ASSIGN_OR_RETURN(ok, s.world.QueryMatch(query, block_id, trusted, s.symbols));
+          KISEE_ASSIGN_OR_RETURN(ok, s.world.QueryMatch(query, block_id, trusted, s.symbols));
           break;
         }
         case datalog::CheckKind::kAll: {
-          BISCUIT_ASSIGN_OR_RETURN(ok, s.world.QueryMatchAll(query, trusted, s.symbols));
+          KISEE_ASSIGN_OR_RETURN(ok, s.world.QueryMatchAll(query, trusted, s.symbols));
           break;
         }
         case datalog::CheckKind::kReject: {
-          BISCUIT_ASSIGN_OR_RETURN(bool matched,
-                                   s.world.QueryMatch(query, block_id, trusted, s.symbols));
+          KISEE_ASSIGN_OR_RETURN(bool matched,
+                                 s.world.QueryMatch(query, block_id, trusted, s.symbols));
           ok = !matched;
           break;
         }
@@ -347,7 +346,7 @@ Result<std::size_t> Authorizer::Authorize() {
   const datalog::TrustedOrigins authorizer_trusted =
       datalog::TrustedFromScopes({}, datalog::DefaultTrusted(), kAuthorizerId, s.key_blocks);
   for (std::size_t i = 0; i < s.checks.size(); ++i) {
-    BISCUIT_ASSIGN_OR_RETURN(bool ok, run_check(s.checks[i], kAuthorizerId, authorizer_trusted));
+    KISEE_ASSIGN_OR_RETURN(bool ok, run_check(s.checks[i], kAuthorizerId, authorizer_trusted));
     if (!ok) {
       failed.push_back({std::nullopt, static_cast<std::uint32_t>(i),
                         parser::PrintCheck(s.checks[i], s.symbols)});
@@ -359,7 +358,7 @@ Result<std::size_t> Authorizer::Authorize() {
     datalog::TrustedOrigins block_trusted =
         datalog::TrustedFromScopes(block.scopes, datalog::DefaultTrusted(), id, s.key_blocks);
     for (std::size_t j = 0; j < block.checks.size(); ++j) {
-      BISCUIT_ASSIGN_OR_RETURN(bool ok, run_check(block.checks[j], id, block_trusted));
+      KISEE_ASSIGN_OR_RETURN(bool ok, run_check(block.checks[j], id, block_trusted));
       if (!ok) {
         failed.push_back(
             {id, static_cast<std::uint32_t>(j), parser::PrintCheck(block.checks[j], s.symbols)});
@@ -368,15 +367,15 @@ Result<std::size_t> Authorizer::Authorize() {
     return {};
   };
   if (!s.blocks.empty()) {
-    BISCUIT_RETURN_IF_ERROR(block_checks(0));
+    KISEE_RETURN_IF_ERROR(block_checks(0));
   }
   std::optional<MatchedPolicy> policy;
   for (std::size_t i = 0; i < s.policies.size() && !policy.has_value(); ++i) {
     for (const datalog::Rule& query : s.policies[i].queries) {
       datalog::TrustedOrigins trusted =
           datalog::TrustedFromScopes(query.scopes, authorizer_trusted, kAuthorizerId, s.key_blocks);
-      BISCUIT_ASSIGN_OR_RETURN(bool matched,
-                               s.world.QueryMatch(query, kAuthorizerId, trusted, s.symbols));
+      KISEE_ASSIGN_OR_RETURN(bool matched,
+                             s.world.QueryMatch(query, kAuthorizerId, trusted, s.symbols));
       if (timed_out()) return MakeError(ErrorKind::kTimeout, "timeout");
       if (matched) {
         policy = MatchedPolicy{s.policies[i].kind == datalog::PolicyKind::kAllow, i};
@@ -385,7 +384,7 @@ Result<std::size_t> Authorizer::Authorize() {
     }
   }
   for (std::size_t b = 1; b < s.blocks.size(); ++b) {
-    BISCUIT_RETURN_IF_ERROR(block_checks(b));
+    KISEE_RETURN_IF_ERROR(block_checks(b));
   }
   if (policy.has_value() && policy->allow && failed.empty()) {
     return policy->index;
@@ -397,11 +396,11 @@ namespace {
 
 Result<std::vector<QueryFact>> RunQuery(internal::AuthorizerState& s, std::string_view text,
                                         const Params& params, bool all_blocks) {
-  BISCUIT_RETURN_IF_ERROR(EnsureRun(s));
+  KISEE_RETURN_IF_ERROR(EnsureRun(s));
   parser::SourceResult parsed;
-  BISCUIT_ASSIGN_OR_RETURN(datalog::Rule rule, parser::ParseQuery(text, s.symbols));
+  KISEE_ASSIGN_OR_RETURN(datalog::Rule rule, parser::ParseQuery(text, s.symbols));
   parsed.rules.push_back(std::move(rule));
-  BISCUIT_RETURN_IF_ERROR(internal::ApplyParams(parsed, s.symbols, params, {}));
+  KISEE_RETURN_IF_ERROR(internal::ApplyParams(parsed, s.symbols, params, {}));
   const datalog::Rule& r = parsed.rules[0];
   datalog::TrustedOrigins trusted;
   if (all_blocks && r.scopes.empty()) {
@@ -412,7 +411,7 @@ Result<std::vector<QueryFact>> RunQuery(internal::AuthorizerState& s, std::strin
     trusted = datalog::TrustedFromScopes(r.scopes, datalog::DefaultTrusted(), kAuthorizerId,
                                          s.key_blocks);
   }
-  BISCUIT_ASSIGN_OR_RETURN(auto produced, s.world.QueryFacts(r, kAuthorizerId, trusted, s.symbols));
+  KISEE_ASSIGN_OR_RETURN(auto produced, s.world.QueryFacts(r, kAuthorizerId, trusted, s.symbols));
   std::vector<datalog::Fact> facts;
   for (auto& [origin, fact] : produced) {
     if (std::find(facts.begin(), facts.end(), fact) == facts.end()) facts.push_back(fact);

@@ -1,5 +1,6 @@
-// The raw signature primitives behind biscuit keys, isolated here so they can
-// later move onto kisee::crypto without touching the token code.
+// The raw signature primitives behind biscuit keys. Ed25519 goes straight to
+// libsodium (the verification hot path); P-256 and the PEM/DER forms go
+// through kisee::crypto.
 #pragma once
 
 #include "kisee/biscuit/error.h"
@@ -19,20 +20,22 @@ Bytes Ed25519Sign(const SecretBytes& expanded, ByteView message);
 Status Ed25519Verify(ByteView public_key, ByteView message, ByteView signature);
 bool Ed25519ValidPublicKey(ByteView public_key);
 
-// P-256 ECDSA with SHA-256 through OpenSSL; DER signatures.
+// P-256 ECDSA with SHA-256; DER signatures.
 SecretBytes P256Generate();
 Result<Bytes> P256PublicFromPrivate(ByteView scalar);
 Result<Bytes> P256Sign(ByteView scalar, ByteView message);
 Status P256Verify(ByteView public_key, ByteView message, ByteView signature);
 bool P256ValidPublicKey(ByteView public_key);
 
-// PEM / DER through OpenSSL (algorithm: 0 Ed25519, 1 P-256).
+// PKCS#8 / SPKI forms (algorithm: 0 Ed25519, 1 P-256); the raw key bytes
+// are biscuit's (32-byte seed or scalar, 32-byte or compressed public key).
 Result<Bytes> PublicKeyToDer(int algorithm, ByteView key);
 Result<std::pair<int, Bytes>> PublicKeyFromDer(ByteView der);
 Result<SecretBytes> PrivateKeyToDer(int algorithm, ByteView key);
 Result<std::pair<int, SecretBytes>> PrivateKeyFromDer(ByteView der);
-// PEM armour of DER with the given label ("PUBLIC KEY", "PRIVATE KEY").
-std::string ToPem(ByteView der, std::string_view label);
-Result<SecretBytes> FromPem(std::string_view pem, std::string_view label);
+Result<std::string> PublicKeyToPem(int algorithm, ByteView key);
+Result<std::pair<int, Bytes>> PublicKeyFromPem(std::string_view pem);
+Result<std::string> PrivateKeyToPem(int algorithm, ByteView key);
+Result<std::pair<int, SecretBytes>> PrivateKeyFromPem(std::string_view pem);
 
 }  // namespace kisee::biscuit::crypto

@@ -78,9 +78,9 @@ Result<PublicKey> PublicKey::FromDer(ByteView der) {
 }
 
 Result<PublicKey> PublicKey::FromPem(std::string_view pem) {
-  auto der = crypto::FromPem(pem, "PUBLIC KEY");
-  if (!der) return std::unexpected<Error>(der.error());
-  return FromDer(der->view());
+  auto parsed = crypto::PublicKeyFromPem(pem);
+  if (!parsed) return std::unexpected<Error>(parsed.error());
+  return FromBytes(static_cast<Algorithm>(parsed->first), parsed->second);
 }
 
 std::string PublicKey::ToString() const {
@@ -92,9 +92,7 @@ Result<Bytes> PublicKey::ToDer() const {
 }
 
 Result<std::string> PublicKey::ToPem() const {
-  auto der = ToDer();
-  if (!der) return std::unexpected<Error>(der.error());
-  return crypto::ToPem(*der, "PUBLIC KEY");
+  return crypto::PublicKeyToPem(static_cast<int>(algorithm_), key_);
 }
 
 Status PublicKey::Verify(ByteView message, ByteView signature) const {
@@ -147,9 +145,9 @@ Result<PrivateKey> PrivateKey::FromDer(ByteView der) {
 }
 
 Result<PrivateKey> PrivateKey::FromPem(std::string_view pem) {
-  auto der = crypto::FromPem(pem, "PRIVATE KEY");
-  if (!der) return std::unexpected<Error>(der.error());
-  return FromDer(der->view());
+  auto parsed = crypto::PrivateKeyFromPem(pem);
+  if (!parsed) return std::unexpected<Error>(parsed.error());
+  return FromBytes(static_cast<Algorithm>(parsed->first), parsed->second.view());
 }
 
 Algorithm PrivateKey::algorithm() const { return state_->algorithm; }
@@ -166,9 +164,7 @@ Result<SecretBytes> PrivateKey::ToDer() const {
 }
 
 Result<std::string> PrivateKey::ToPem() const {
-  auto der = ToDer();
-  if (!der) return std::unexpected<Error>(der.error());
-  return crypto::ToPem(der->view(), "PRIVATE KEY");
+  return crypto::PrivateKeyToPem(static_cast<int>(state_->algorithm), state_->secret.view());
 }
 
 Result<Bytes> PrivateKey::Sign(ByteView message) const {

@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <mutex>
 
-#include "biscuit/common/status.h"
 #include "biscuit/datalog/world.h"
+#include "kisee/core/error.h"
 
 namespace kisee::biscuit::datalog {
 namespace {
@@ -106,7 +106,7 @@ class Machine {
           if (stack.empty() || stack.back().closure != nullptr) {
             return Fail(ErrorKind::kInvalidStack, "invalid stack");
           }
-          BISCUIT_ASSIGN_OR_RETURN(Term result, Unary(op, stack.back().term));
+          KISEE_ASSIGN_OR_RETURN(Term result, Unary(op, stack.back().term));
           stack.back().term = std::move(result);
           break;
         }
@@ -120,7 +120,7 @@ class Machine {
           stack.pop_back();
           Term result;
           if (left.closure == nullptr && right.closure == nullptr) {
-            BISCUIT_ASSIGN_OR_RETURN(result, Binary(op, left.term, right.term));
+            KISEE_ASSIGN_OR_RETURN(result, Binary(op, left.term, right.term));
           } else if (left.closure == nullptr || right.closure == nullptr) {
             const Closure* closure = left.closure != nullptr ? left.closure : right.closure;
             const Term& value = left.closure != nullptr ? right.term : left.term;
@@ -129,7 +129,7 @@ class Machine {
                 return Fail(ErrorKind::kShadowedVariable, "shadowed variable");
               }
             }
-            BISCUIT_ASSIGN_OR_RETURN(result, WithClosure(op.binary, value, *closure, env));
+            KISEE_ASSIGN_OR_RETURN(result, WithClosure(op.binary, value, *closure, env));
           } else {
             return Fail(ErrorKind::kInvalidStack, "invalid stack");
           }
@@ -157,7 +157,7 @@ class Machine {
   }
 
   Result<Term> CallExtern(std::uint64_t name_id, const Term& left, const Term* right) {
-    BISCUIT_ASSIGN_OR_RETURN(std::string_view name, Str(Term::String(name_id)));
+    KISEE_ASSIGN_OR_RETURN(std::string_view name, Str(Term::String(name_id)));
     auto it = externs_.find(std::string(name));
     if (it == externs_.end()) {
       return Fail(ErrorKind::kUndefinedExtern, "undefined extern function " + std::string(name));
@@ -182,7 +182,7 @@ class Machine {
       case UnaryOp::kLength:
         switch (value.kind) {
           case TermKind::kString: {
-            BISCUIT_ASSIGN_OR_RETURN(std::string_view s, Str(value));
+            KISEE_ASSIGN_OR_RETURN(std::string_view s, Str(value));
             return Term::Integer(static_cast<std::int64_t>(s.size()));
           }
           case TermKind::kBytes:
@@ -300,8 +300,8 @@ class Machine {
           if (neq) return Term::Bool(l.bits != r.bits);
           if (b == BinaryOp::kPrefix || b == BinaryOp::kSuffix || b == BinaryOp::kRegex ||
               b == BinaryOp::kContains || b == BinaryOp::kAdd) {
-            BISCUIT_ASSIGN_OR_RETURN(std::string_view s, Str(l));
-            BISCUIT_ASSIGN_OR_RETURN(std::string_view t, Str(r));
+            KISEE_ASSIGN_OR_RETURN(std::string_view s, Str(l));
+            KISEE_ASSIGN_OR_RETURN(std::string_view t, Str(r));
             switch (b) {
               case BinaryOp::kPrefix:
                 return Term::Bool(s.starts_with(t));
@@ -494,7 +494,7 @@ class Machine {
       case TermKind::kSet:
       case TermKind::kArray:
         for (const Term& element : value.items()) {
-          BISCUIT_ASSIGN_OR_RETURN(bool ok, visit(element));
+          KISEE_ASSIGN_OR_RETURN(bool ok, visit(element));
           if (ok != want_all) {
             return Term::Bool(ok);
           }
@@ -502,7 +502,7 @@ class Machine {
         return Term::Bool(want_all);
       case TermKind::kMap:
         for (const auto& [k, v] : value.entries()) {
-          BISCUIT_ASSIGN_OR_RETURN(bool ok, visit(Term::MakeArray({k, v})));
+          KISEE_ASSIGN_OR_RETURN(bool ok, visit(Term::MakeArray({k, v})));
           if (ok != want_all) {
             return Term::Bool(ok);
           }

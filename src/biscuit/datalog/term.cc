@@ -1,7 +1,7 @@
 #include <algorithm>
 
-#include "biscuit/common/status.h"
 #include "biscuit/datalog/datalog.h"
+#include "kisee/core/error.h"
 
 namespace kisee::biscuit::datalog {
 namespace {
@@ -327,11 +327,11 @@ Result<std::uint64_t> Translator::Symbol(std::uint64_t id) {
 Result<Term> Translator::Translate(const Term& t) {
   switch (t.kind) {
     case TermKind::kString: {
-      BISCUIT_ASSIGN_OR_RETURN(std::uint64_t id, Symbol(t.bits));
+      KISEE_ASSIGN_OR_RETURN(std::uint64_t id, Symbol(t.bits));
       return Term::String(id);
     }
     case TermKind::kVariable: {
-      BISCUIT_ASSIGN_OR_RETURN(std::uint64_t id, Symbol(t.bits));
+      KISEE_ASSIGN_OR_RETURN(std::uint64_t id, Symbol(t.bits));
       return Term::Variable(static_cast<std::uint32_t>(id));
     }
     case TermKind::kSet:
@@ -339,7 +339,7 @@ Result<Term> Translator::Translate(const Term& t) {
       std::vector<Term> items;
       items.reserve(t.items().size());
       for (const Term& item : t.items()) {
-        BISCUIT_ASSIGN_OR_RETURN(Term x, Translate(item));
+        KISEE_ASSIGN_OR_RETURN(Term x, Translate(item));
         items.push_back(std::move(x));
       }
       return t.kind == TermKind::kSet ? Term::MakeSet(std::move(items))
@@ -348,8 +348,8 @@ Result<Term> Translator::Translate(const Term& t) {
     case TermKind::kMap: {
       std::vector<std::pair<Term, Term>> entries;
       for (const auto& [k, v] : t.entries()) {
-        BISCUIT_ASSIGN_OR_RETURN(Term key, Translate(k));
-        BISCUIT_ASSIGN_OR_RETURN(Term value, Translate(v));
+        KISEE_ASSIGN_OR_RETURN(Term key, Translate(k));
+        KISEE_ASSIGN_OR_RETURN(Term value, Translate(v));
         entries.emplace_back(std::move(key), std::move(value));
       }
       return Term::MakeMap(std::move(entries));
@@ -361,17 +361,17 @@ Result<Term> Translator::Translate(const Term& t) {
 
 Result<Predicate> Translator::Translate(const Predicate& p) {
   Predicate out;
-  BISCUIT_ASSIGN_OR_RETURN(out.name, Symbol(p.name));
+  KISEE_ASSIGN_OR_RETURN(out.name, Symbol(p.name));
   out.terms.reserve(p.terms.size());
   for (const Term& t : p.terms) {
-    BISCUIT_ASSIGN_OR_RETURN(Term x, Translate(t));
+    KISEE_ASSIGN_OR_RETURN(Term x, Translate(t));
     out.terms.push_back(std::move(x));
   }
   return out;
 }
 
 Result<Fact> Translator::Translate(const Fact& f) {
-  BISCUIT_ASSIGN_OR_RETURN(Predicate p, Translate(f.predicate));
+  KISEE_ASSIGN_OR_RETURN(Predicate p, Translate(f.predicate));
   return Fact{std::move(p)};
 }
 
@@ -382,26 +382,26 @@ Result<std::vector<Op>> Translator::TranslateOps(const std::vector<Op>& ops) {
     Op copy = op;
     switch (op.kind) {
       case OpKind::kValue: {
-        BISCUIT_ASSIGN_OR_RETURN(copy.value, Translate(op.value));
+        KISEE_ASSIGN_OR_RETURN(copy.value, Translate(op.value));
         break;
       }
       case OpKind::kUnary:
         if (op.unary == UnaryOp::kFfi) {
-          BISCUIT_ASSIGN_OR_RETURN(copy.ffi_name, Symbol(op.ffi_name));
+          KISEE_ASSIGN_OR_RETURN(copy.ffi_name, Symbol(op.ffi_name));
         }
         break;
       case OpKind::kBinary:
         if (op.binary == BinaryOp::kFfi) {
-          BISCUIT_ASSIGN_OR_RETURN(copy.ffi_name, Symbol(op.ffi_name));
+          KISEE_ASSIGN_OR_RETURN(copy.ffi_name, Symbol(op.ffi_name));
         }
         break;
       case OpKind::kClosure: {
         auto closure = std::make_shared<Closure>();
         for (std::uint32_t p : op.closure->params) {
-          BISCUIT_ASSIGN_OR_RETURN(std::uint64_t id, Symbol(p));
+          KISEE_ASSIGN_OR_RETURN(std::uint64_t id, Symbol(p));
           closure->params.push_back(static_cast<std::uint32_t>(id));
         }
-        BISCUIT_ASSIGN_OR_RETURN(closure->ops, TranslateOps(op.closure->ops));
+        KISEE_ASSIGN_OR_RETURN(closure->ops, TranslateOps(op.closure->ops));
         copy.closure = std::move(closure);
         break;
       }
@@ -412,7 +412,7 @@ Result<std::vector<Op>> Translator::TranslateOps(const std::vector<Op>& ops) {
 }
 
 Result<Expression> Translator::Translate(const Expression& e) {
-  BISCUIT_ASSIGN_OR_RETURN(std::vector<Op> ops, TranslateOps(e.ops));
+  KISEE_ASSIGN_OR_RETURN(std::vector<Op> ops, TranslateOps(e.ops));
   return Expression{std::move(ops)};
 }
 
@@ -432,17 +432,17 @@ Result<Scope> Translator::Translate(const Scope& s) {
 
 Result<Rule> Translator::Translate(const Rule& r) {
   Rule out;
-  BISCUIT_ASSIGN_OR_RETURN(out.head, Translate(r.head));
+  KISEE_ASSIGN_OR_RETURN(out.head, Translate(r.head));
   for (const Predicate& p : r.body) {
-    BISCUIT_ASSIGN_OR_RETURN(Predicate x, Translate(p));
+    KISEE_ASSIGN_OR_RETURN(Predicate x, Translate(p));
     out.body.push_back(std::move(x));
   }
   for (const Expression& e : r.expressions) {
-    BISCUIT_ASSIGN_OR_RETURN(Expression x, Translate(e));
+    KISEE_ASSIGN_OR_RETURN(Expression x, Translate(e));
     out.expressions.push_back(std::move(x));
   }
   for (const Scope& s : r.scopes) {
-    BISCUIT_ASSIGN_OR_RETURN(Scope x, Translate(s));
+    KISEE_ASSIGN_OR_RETURN(Scope x, Translate(s));
     out.scopes.push_back(std::move(x));
   }
   return out;
@@ -452,7 +452,7 @@ Result<Check> Translator::Translate(const Check& c) {
   Check out;
   out.kind = c.kind;
   for (const Rule& q : c.queries) {
-    BISCUIT_ASSIGN_OR_RETURN(Rule x, Translate(q));
+    KISEE_ASSIGN_OR_RETURN(Rule x, Translate(q));
     out.queries.push_back(std::move(x));
   }
   return out;
@@ -462,7 +462,7 @@ Result<Policy> Translator::Translate(const Policy& p) {
   Policy out;
   out.kind = p.kind;
   for (const Rule& q : p.queries) {
-    BISCUIT_ASSIGN_OR_RETURN(Rule x, Translate(q));
+    KISEE_ASSIGN_OR_RETURN(Rule x, Translate(q));
     out.queries.push_back(std::move(x));
   }
   return out;

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "biscuit/common/status.h"
+#include "kisee/core/error.h"
 
 namespace kisee::biscuit::datalog {
 
@@ -182,7 +182,7 @@ class Matcher {
   template <typename F>
   Status Join(std::size_t depth, F& on_match) {
     if (depth == rule_.body.size()) {
-      BISCUIT_ASSIGN_OR_RETURN(bool go_on, on_match());
+      KISEE_ASSIGN_OR_RETURN(bool go_on, on_match());
       stop_ = !go_on;
       return {};
     }
@@ -221,7 +221,7 @@ class Matcher {
         }
         Status status = Join(depth + 1, on_match);
         Unbind(depth);
-        BISCUIT_RETURN_IF_ERROR(status);
+        KISEE_RETURN_IF_ERROR(status);
         if (stop_) {
           return {};
         }
@@ -285,7 +285,7 @@ Result<bool> ExpressionsHold(const Rule& rule, const Matcher& m, SymbolTable& sy
                              const ExternFunctions& externs) {
   Bindings bindings{&m.ids(), &m.values()};
   for (const Expression& e : rule.expressions) {
-    BISCUIT_ASSIGN_OR_RETURN(Term result, Evaluate(e, bindings, symbols, externs));
+    KISEE_ASSIGN_OR_RETURN(Term result, Evaluate(e, bindings, symbols, externs));
     if (result.kind != TermKind::kBool) {
       return MakeError(ErrorKind::kInvalidType, "expression did not return a boolean");
     }
@@ -320,7 +320,7 @@ Status Produce(FactSet& facts, const Rule& rule, std::uint32_t origin,
                std::vector<std::pair<Origin, Fact>>& out, std::uint64_t& attempts) {
   Matcher m(facts, rule, trusted, attempts);
   return m.Visit([&]() -> Result<bool> {
-    BISCUIT_ASSIGN_OR_RETURN(bool ok, ExpressionsHold(rule, m, symbols, externs));
+    KISEE_ASSIGN_OR_RETURN(bool ok, ExpressionsHold(rule, m, symbols, externs));
     if (ok) {
       if (auto fact = Head(rule, m); fact.has_value()) {
         Origin o = m.MatchedOrigin();
@@ -384,8 +384,8 @@ Result<bool> World::QueryMatch(const Rule& rule, std::uint32_t origin,
   (void)origin;
   Matcher m(facts_, rule, trusted, match_attempts_);
   bool found = false;
-  BISCUIT_RETURN_IF_ERROR(m.Visit([&]() -> Result<bool> {
-    BISCUIT_ASSIGN_OR_RETURN(bool ok, ExpressionsHold(rule, m, symbols, externs_));
+  KISEE_RETURN_IF_ERROR(m.Visit([&]() -> Result<bool> {
+    KISEE_ASSIGN_OR_RETURN(bool ok, ExpressionsHold(rule, m, symbols, externs_));
     if (ok && Head(rule, m).has_value()) {
       found = true;
       return false;
@@ -400,9 +400,9 @@ Result<bool> World::QueryMatchAll(const Rule& rule, const TrustedOrigins& truste
   Matcher m(facts_, rule, trusted, match_attempts_);
   bool found = false;
   bool all = true;
-  BISCUIT_RETURN_IF_ERROR(m.Visit([&]() -> Result<bool> {
+  KISEE_RETURN_IF_ERROR(m.Visit([&]() -> Result<bool> {
     found = true;
-    BISCUIT_ASSIGN_OR_RETURN(bool ok, ExpressionsHold(rule, m, symbols, externs_));
+    KISEE_ASSIGN_OR_RETURN(bool ok, ExpressionsHold(rule, m, symbols, externs_));
     if (!ok) {
       all = false;
       return false;
@@ -417,7 +417,7 @@ Result<std::vector<std::pair<Origin, Fact>>> World::QueryFacts(const Rule& rule,
                                                                const TrustedOrigins& trusted,
                                                                SymbolTable& symbols) {
   std::vector<std::pair<Origin, Fact>> out;
-  BISCUIT_RETURN_IF_ERROR(
+  KISEE_RETURN_IF_ERROR(
       Produce(facts_, rule, origin, trusted, symbols, externs_, out, match_attempts_));
   return out;
 }

@@ -1,6 +1,6 @@
 #include "biscuit/format/convert.h"
 
-#include "biscuit/common/status.h"
+#include "kisee/core/error.h"
 
 namespace kisee::biscuit::format {
 
@@ -34,7 +34,7 @@ Result<Term> TermFromProto(const pb::Term& t, int depth) {
     case pb::Term::kSet: {
       std::vector<Term> items;
       for (const auto& item : t.set().set()) {
-        BISCUIT_ASSIGN_OR_RETURN(Term x, TermFromProto(item, depth + 1));
+        KISEE_ASSIGN_OR_RETURN(Term x, TermFromProto(item, depth + 1));
         if (x.kind == TermKind::kVariable) return Bad("variables are not allowed in sets");
         if (x.kind == TermKind::kSet) return Bad("sets cannot contain sets");
         items.push_back(std::move(x));
@@ -44,7 +44,7 @@ Result<Term> TermFromProto(const pb::Term& t, int depth) {
     case pb::Term::kArray: {
       std::vector<Term> items;
       for (const auto& item : t.array().array()) {
-        BISCUIT_ASSIGN_OR_RETURN(Term x, TermFromProto(item, depth + 1));
+        KISEE_ASSIGN_OR_RETURN(Term x, TermFromProto(item, depth + 1));
         if (x.kind == TermKind::kVariable) return Bad("variables are not allowed in arrays");
         items.push_back(std::move(x));
       }
@@ -61,7 +61,7 @@ Result<Term> TermFromProto(const pb::Term& t, int depth) {
         } else {
           return Bad("empty map key");
         }
-        BISCUIT_ASSIGN_OR_RETURN(Term value, TermFromProto(e.value(), depth + 1));
+        KISEE_ASSIGN_OR_RETURN(Term value, TermFromProto(e.value(), depth + 1));
         if (value.kind == TermKind::kVariable) return Bad("variables are not allowed in maps");
         entries.emplace_back(std::move(key), std::move(value));
       }
@@ -124,7 +124,7 @@ Result<Predicate> PredicateFromProto(const pb::Predicate& p) {
   Predicate out;
   out.name = p.name();
   for (const auto& t : p.terms()) {
-    BISCUIT_ASSIGN_OR_RETURN(Term x, TermFromProto(t, 0));
+    KISEE_ASSIGN_OR_RETURN(Term x, TermFromProto(t, 0));
     out.terms.push_back(std::move(x));
   }
   return out;
@@ -145,7 +145,7 @@ Result<std::vector<Op>> OpsFromProto(const google::protobuf::RepeatedPtrField<pb
     switch (op.Content_case()) {
       case pb::Op::kValue: {
         o.kind = OpKind::kValue;
-        BISCUIT_ASSIGN_OR_RETURN(o.value, TermFromProto(op.value(), 0));
+        KISEE_ASSIGN_OR_RETURN(o.value, TermFromProto(op.value(), 0));
         break;
       }
       case pb::Op::kUnary:
@@ -168,7 +168,7 @@ Result<std::vector<Op>> OpsFromProto(const google::protobuf::RepeatedPtrField<pb
         o.kind = OpKind::kClosure;
         auto closure = std::make_shared<Closure>();
         closure->params.assign(op.closure().params().begin(), op.closure().params().end());
-        BISCUIT_ASSIGN_OR_RETURN(closure->ops, OpsFromProto(op.closure().ops(), depth + 1));
+        KISEE_ASSIGN_OR_RETURN(closure->ops, OpsFromProto(op.closure().ops(), depth + 1));
         o.closure = std::move(closure);
         break;
       }
@@ -230,17 +230,17 @@ void ScopeToProto(const Scope& s, pb::Scope* out) {
 
 Result<Rule> RuleFromProto(const pb::Rule& r) {
   Rule out;
-  BISCUIT_ASSIGN_OR_RETURN(out.head, PredicateFromProto(r.head()));
+  KISEE_ASSIGN_OR_RETURN(out.head, PredicateFromProto(r.head()));
   for (const auto& p : r.body()) {
-    BISCUIT_ASSIGN_OR_RETURN(Predicate x, PredicateFromProto(p));
+    KISEE_ASSIGN_OR_RETURN(Predicate x, PredicateFromProto(p));
     out.body.push_back(std::move(x));
   }
   for (const auto& e : r.expressions()) {
-    BISCUIT_ASSIGN_OR_RETURN(std::vector<Op> ops, OpsFromProto(e.ops(), 0));
+    KISEE_ASSIGN_OR_RETURN(std::vector<Op> ops, OpsFromProto(e.ops(), 0));
     out.expressions.push_back(Expression{std::move(ops)});
   }
   for (const auto& s : r.scope()) {
-    BISCUIT_ASSIGN_OR_RETURN(Scope x, ScopeFromProto(s));
+    KISEE_ASSIGN_OR_RETURN(Scope x, ScopeFromProto(s));
     out.scopes.push_back(std::move(x));
   }
   return out;
@@ -287,14 +287,14 @@ Result<Block> DecodeBlock(ByteView bytes, std::optional<PublicKeyData> external_
   block.symbols.assign(proto.symbols().begin(), proto.symbols().end());
   if (proto.has_context()) block.context = proto.context();
   for (const auto& f : proto.facts()) {
-    BISCUIT_ASSIGN_OR_RETURN(Predicate p, PredicateFromProto(f.predicate()));
+    KISEE_ASSIGN_OR_RETURN(Predicate p, PredicateFromProto(f.predicate()));
     for (const Term& t : p.terms) {
       if (t.is_variable()) return Bad("variables are not allowed in facts");
     }
     block.facts.push_back(Fact{std::move(p)});
   }
   for (const auto& r : proto.rules()) {
-    BISCUIT_ASSIGN_OR_RETURN(Rule x, RuleFromProto(r));
+    KISEE_ASSIGN_OR_RETURN(Rule x, RuleFromProto(r));
     block.rules.push_back(std::move(x));
   }
   for (const auto& c : proto.checks()) {
@@ -307,7 +307,7 @@ Result<Block> DecodeBlock(ByteView bytes, std::optional<PublicKeyData> external_
     Check check;
     check.kind = static_cast<CheckKind>(c.kind());
     for (const auto& q : c.queries()) {
-      BISCUIT_ASSIGN_OR_RETURN(Rule x, RuleFromProto(q));
+      KISEE_ASSIGN_OR_RETURN(Rule x, RuleFromProto(q));
       check.queries.push_back(std::move(x));
     }
     block.checks.push_back(std::move(check));
@@ -316,11 +316,11 @@ Result<Block> DecodeBlock(ByteView bytes, std::optional<PublicKeyData> external_
     return Bad("third-party blocks are only supported in datalog v3.2+");
   }
   for (const auto& s : proto.scope()) {
-    BISCUIT_ASSIGN_OR_RETURN(Scope x, ScopeFromProto(s));
+    KISEE_ASSIGN_OR_RETURN(Scope x, ScopeFromProto(s));
     block.scopes.push_back(std::move(x));
   }
   for (const auto& k : proto.publickeys()) {
-    BISCUIT_ASSIGN_OR_RETURN(PublicKeyData key, FromProto(k));
+    KISEE_ASSIGN_OR_RETURN(PublicKeyData key, FromProto(k));
     for (const PublicKeyData& existing : block.public_keys) {
       if (existing == key) {
         return MakeError(ErrorKind::kPublicKeyTableOverlap, "public key table overlap");
@@ -329,7 +329,7 @@ Result<Block> DecodeBlock(ByteView bytes, std::optional<PublicKeyData> external_
     block.public_keys.push_back(std::move(key));
   }
   block.external_key = std::move(external_key);
-  BISCUIT_RETURN_IF_ERROR(CheckVersionCompatibility(block, version));
+  KISEE_RETURN_IF_ERROR(CheckVersionCompatibility(block, version));
   return block;
 }
 

@@ -10,7 +10,7 @@
 #include <charconv>
 #include <variant>
 
-#include "biscuit/common/status.h"
+#include "kisee/core/error.h"
 
 namespace kisee::biscuit::parser {
 
@@ -50,13 +50,6 @@ std::unexpected<Failure> Soft(std::size_t pos, std::string message) {
 std::unexpected<Failure> Hard(std::size_t pos, std::string message) {
   return std::unexpected<Failure>(Failure{pos, std::move(message), true});
 }
-
-#define PTRY(lhs, expr)                                                     \
-  auto BISCUIT_CONCAT_(p_, __LINE__) = (expr);                              \
-  if (!BISCUIT_CONCAT_(p_, __LINE__)) {                                     \
-    return std::unexpected<Failure>(BISCUIT_CONCAT_(p_, __LINE__).error()); \
-  }                                                                         \
-  lhs = std::move(*BISCUIT_CONCAT_(p_, __LINE__))
 
 // Expression tree before it is flattened to opcodes.
 struct Expr {
@@ -290,7 +283,7 @@ class Parser {
       if (auto p = ParameterName(); p) return Term::Parameter(std::move(*p));
     }
     if (c == '"') {
-      PTRY(std::string str, String());
+      KISEE_ASSIGN_OR_RETURN(std::string str, String());
       return Term::String(symbols_.Insert(str));
     }
     if ((c >= '0' && c <= '9') || c == '-') {
@@ -304,11 +297,11 @@ class Parser {
                                                      : "variables are not allowed in sets");
       }
       ++pos_;
-      PTRY(std::string_view name, Name());
+      KISEE_ASSIGN_OR_RETURN(std::string_view name, Name());
       return Term::Variable(static_cast<std::uint32_t>(symbols_.Insert(name)));
     }
     if (Eat("hex:")) {
-      PTRY(Bytes b, HexBytes());
+      KISEE_ASSIGN_OR_RETURN(Bytes b, HexBytes());
       return Term::MakeBytes(std::move(b));
     }
     if (KeywordAhead("true")) {
@@ -329,7 +322,7 @@ class Parser {
       SkipSpace();
       if (!Eat("]")) {
         while (true) {
-          PTRY(Term t, ParseTerm(TermContext::kFact, depth + 1));
+          KISEE_ASSIGN_OR_RETURN(Term t, ParseTerm(TermContext::kFact, depth + 1));
           items.push_back(std::move(t));
           SkipSpace();
           if (Eat(",")) continue;
@@ -367,7 +360,7 @@ class Parser {
       SkipSpace();
       Term key;
       if (Peek("\"")) {
-        PTRY(std::string k, String());
+        KISEE_ASSIGN_OR_RETURN(std::string k, String());
         key = Term::String(symbols_.Insert(k));
       } else if (auto p = ParameterName(); p) {
         key = Term::Parameter(std::move(*p));
@@ -378,7 +371,7 @@ class Parser {
       }
       SkipSpace();
       if (!Eat(":")) return Soft(start, "not a map");
-      PTRY(Term value, ParseTerm(TermContext::kFact, depth + 1));
+      KISEE_ASSIGN_OR_RETURN(Term value, ParseTerm(TermContext::kFact, depth + 1));
       entries.emplace_back(std::move(key), std::move(value));
       SkipSpace();
       if (Eat(",")) continue;
@@ -394,7 +387,7 @@ class Parser {
     std::vector<Term> items;
     int kind = -1;
     while (true) {
-      PTRY(Term t, ParseTerm(TermContext::kSet, depth + 1));
+      KISEE_ASSIGN_OR_RETURN(Term t, ParseTerm(TermContext::kSet, depth + 1));
       if (t.kind == TermKind::kSet) return Hard(start, "sets cannot contain other sets");
       if (kind >= 0 && kind != static_cast<int>(t.kind)) {
         return Hard(start, "set elements must have the same type");
@@ -413,7 +406,7 @@ class Parser {
   P<Predicate> ParsePredicate(TermContext ctx, bool allow_empty) {
     SkipSpace();
     std::size_t start = pos_;
-    PTRY(std::string_view name, Name());
+    KISEE_ASSIGN_OR_RETURN(std::string_view name, Name());
     SkipSpace();
     if (!Eat("(")) {
       pos_ = start;
@@ -447,7 +440,7 @@ class Parser {
   // ---- expressions ----
   P<ExprPtr> Expression(int depth) {
     if (depth > kMaxDepth) return Hard(pos_, "expression nesting too deep");
-    PTRY(ExprPtr left, Expr1(depth));
+    KISEE_ASSIGN_OR_RETURN(ExprPtr left, Expr1(depth));
     while (true) {
       std::size_t save = pos_;
       SkipSpace();
@@ -463,7 +456,7 @@ class Parser {
   }
 
   P<ExprPtr> Expr1(int depth) {
-    PTRY(ExprPtr left, Expr2(depth));
+    KISEE_ASSIGN_OR_RETURN(ExprPtr left, Expr2(depth));
     while (true) {
       std::size_t save = pos_;
       SkipSpace();
@@ -471,14 +464,14 @@ class Parser {
         pos_ = save;
         break;
       }
-      PTRY(ExprPtr right, Expr2(depth));
+      KISEE_ASSIGN_OR_RETURN(ExprPtr right, Expr2(depth));
       left = MakeBinary(BinaryOp::kLazyAnd, std::move(left), std::move(right));
     }
     return left;
   }
 
   P<ExprPtr> Expr2(int depth) {
-    PTRY(ExprPtr left, Expr3(depth));
+    KISEE_ASSIGN_OR_RETURN(ExprPtr left, Expr3(depth));
     std::size_t save = pos_;
     SkipSpace();
     static const std::pair<std::string_view, BinaryOp> kOps[] = {
@@ -493,7 +486,7 @@ class Parser {
     for (const auto& [text, op] : kOps) {
       if (Peek(text) && !(text == "<" && Peek("<-"))) {
         pos_ += text.size();
-        PTRY(ExprPtr right, Expr3(depth));
+        KISEE_ASSIGN_OR_RETURN(ExprPtr right, Expr3(depth));
         return MakeBinary(op, std::move(left), std::move(right));
       }
     }
@@ -505,7 +498,7 @@ class Parser {
   P<ExprPtr> LeftAssoc(int depth, Next next,
                        std::initializer_list<std::pair<std::string_view, BinaryOp>> ops,
                        std::string_view not_followed_by = {}) {
-    PTRY(ExprPtr left, (this->*next)(depth));
+    KISEE_ASSIGN_OR_RETURN(ExprPtr left, (this->*next)(depth));
     while (true) {
       std::size_t save = pos_;
       SkipSpace();
@@ -553,7 +546,7 @@ class Parser {
     if (Peek("!") && !Peek("!=")) {
       ++pos_;
       SkipSpace();
-      PTRY(ExprPtr inner, Expr6(depth + 1));
+      KISEE_ASSIGN_OR_RETURN(ExprPtr inner, Expr6(depth + 1));
       return MakeUnary(UnaryOp::kNegate, std::move(inner));
     }
     pos_ = save;
@@ -573,12 +566,12 @@ class Parser {
       if (!Eat(")")) return Hard(pos_, "expected ')'");
       return MakeUnary(UnaryOp::kParens, std::move(*inner));
     }
-    PTRY(Term t, ParseTerm(TermContext::kAny, depth + 1));
+    KISEE_ASSIGN_OR_RETURN(Term t, ParseTerm(TermContext::kAny, depth + 1));
     return MakeValue(std::move(t));
   }
 
   P<ExprPtr> Expr9(int depth) {
-    PTRY(ExprPtr e, ExprTerm(depth));
+    KISEE_ASSIGN_OR_RETURN(ExprPtr e, ExprTerm(depth));
     while (Peek(".")) {
       std::size_t dot = pos_;
       ++pos_;
@@ -695,7 +688,7 @@ class Parser {
     }
     pos_ += 8;
     while (true) {
-      PTRY(Scope s, ParseScope());
+      KISEE_ASSIGN_OR_RETURN(Scope s, ParseScope());
       scopes.push_back(std::move(s));
       std::size_t before = pos_;
       SkipSpace();
@@ -750,14 +743,14 @@ class Parser {
         break;
       }
     }
-    PTRY(rule.scopes, Scopes());
+    KISEE_ASSIGN_OR_RETURN(rule.scopes, Scopes());
     return rule;
   }
 
   P<std::vector<Rule>> Queries() {
     std::vector<Rule> queries;
     while (true) {
-      PTRY(Rule q, RuleBody());
+      KISEE_ASSIGN_OR_RETURN(Rule q, RuleBody());
       q.head.name = symbols_.Insert("query");
       queries.push_back(std::move(q));
       std::size_t save = pos_;

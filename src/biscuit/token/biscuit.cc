@@ -2,10 +2,10 @@
 
 #include <algorithm>
 
-#include "biscuit/common/status.h"
 #include "biscuit/crypto/payload.h"
 #include "biscuit/format/convert.h"
 #include "biscuit/token/internal.h"
+#include "kisee/core/error.h"
 
 namespace kisee::biscuit {
 
@@ -35,20 +35,20 @@ std::unexpected<Error> BadFormat(std::string message) {
 }
 
 Result<PublicKey> KeyFromProto(const format::pb::PublicKey& key) {
-  BISCUIT_ASSIGN_OR_RETURN(datalog::PublicKeyData data, format::FromProto(key));
+  KISEE_ASSIGN_OR_RETURN(datalog::PublicKeyData data, format::FromProto(key));
   auto out = FromKeyData(data);
   if (!out) return MakeError(ErrorKind::kInvalidKey, out.error().message());
   return out;
 }
 
 Result<SignedBlock> SignedFromProto(const format::pb::SignedBlock& b, bool authority) {
-  BISCUIT_ASSIGN_OR_RETURN(PublicKey next, KeyFromProto(b.nextkey()));
+  KISEE_ASSIGN_OR_RETURN(PublicKey next, KeyFromProto(b.nextkey()));
   SignedBlock out{ToBytes(b.block()), std::move(next), ToBytes(b.signature()), std::nullopt,
                   b.has_version() ? b.version() : 0};
   if (b.has_externalsignature()) {
     if (authority) return BadFormat("the authority block must not contain an external signature");
     if (out.version != 1) return BadFormat("Unsupported third party block version");
-    BISCUIT_ASSIGN_OR_RETURN(PublicKey key, KeyFromProto(b.externalsignature().publickey()));
+    KISEE_ASSIGN_OR_RETURN(PublicKey key, KeyFromProto(b.externalsignature().publickey()));
     out.external = ExternalSignature{ToBytes(b.externalsignature().signature()), std::move(key)};
   }
   return out;
@@ -105,10 +105,10 @@ Result<TokenData> TokenData::Deserialize(ByteView bytes) {
   }
   TokenData t;
   if (proto.has_rootkeyid()) t.root_key_id = proto.rootkeyid();
-  BISCUIT_ASSIGN_OR_RETURN(SignedBlock authority, SignedFromProto(proto.authority(), true));
+  KISEE_ASSIGN_OR_RETURN(SignedBlock authority, SignedFromProto(proto.authority(), true));
   t.blocks.push_back(std::move(authority));
   for (const auto& b : proto.blocks()) {
-    BISCUIT_ASSIGN_OR_RETURN(SignedBlock block, SignedFromProto(b, false));
+    KISEE_ASSIGN_OR_RETURN(SignedBlock block, SignedFromProto(b, false));
     t.blocks.push_back(std::move(block));
   }
   switch (proto.proof().Content_case()) {
@@ -134,13 +134,13 @@ Status TokenData::DecodeBlocks() {
   for (std::size_t i = 0; i < blocks.size(); ++i) {
     std::optional<datalog::PublicKeyData> external;
     if (blocks[i].external.has_value()) external = ToKeyData(blocks[i].external->key);
-    BISCUIT_ASSIGN_OR_RETURN(datalog::Block block, format::DecodeBlock(blocks[i].data, external));
+    KISEE_ASSIGN_OR_RETURN(datalog::Block block, format::DecodeBlock(blocks[i].data, external));
     if (!external.has_value()) {
-      BISCUIT_RETURN_IF_ERROR(symbols.Extend(block.symbols));
-      BISCUIT_RETURN_IF_ERROR(symbols.ExtendKeys(block.public_keys));
+      KISEE_RETURN_IF_ERROR(symbols.Extend(block.symbols));
+      KISEE_RETURN_IF_ERROR(symbols.ExtendKeys(block.public_keys));
     } else {
       datalog::SymbolTable own;
-      BISCUIT_RETURN_IF_ERROR(own.Extend(block.symbols));
+      KISEE_RETURN_IF_ERROR(own.Extend(block.symbols));
     }
     decoded.push_back(std::move(block));
   }
@@ -157,7 +157,7 @@ Status TokenData::VerifySignatures(const PublicKey& root) const {
   } else {
     return BadFormat("unsupported block version: " + std::to_string(authority.version));
   }
-  BISCUIT_RETURN_IF_ERROR(root.Verify(payload, authority.signature));
+  KISEE_RETURN_IF_ERROR(root.Verify(payload, authority.signature));
   const PublicKey* current = &authority.next_key;
   const Bytes* previous_signature = &authority.signature;
   for (std::size_t i = 1; i < blocks.size(); ++i) {
@@ -172,10 +172,10 @@ Status TokenData::VerifySignatures(const PublicKey& root) const {
     } else {
       return BadFormat("unsupported block version: " + std::to_string(b.version));
     }
-    BISCUIT_RETURN_IF_ERROR(current->Verify(payload, b.signature));
+    KISEE_RETURN_IF_ERROR(current->Verify(payload, b.signature));
     if (b.external.has_value()) {
       Bytes external_payload = crypto::ExternalPayloadV1(b.data, *previous_signature, b.version);
-      BISCUIT_RETURN_IF_ERROR(b.external->key.Verify(external_payload, b.external->signature));
+      KISEE_RETURN_IF_ERROR(b.external->key.Verify(external_payload, b.external->signature));
     }
     current = &b.next_key;
     previous_signature = &b.signature;
@@ -215,13 +215,13 @@ Result<TokenData> TokenData::New(std::optional<std::uint32_t> root_key_id, const
                                  const KeyPair& next, const BuilderContent& authority) {
   TokenData t;
   t.root_key_id = root_key_id;
-  BISCUIT_ASSIGN_OR_RETURN(datalog::Block block,
-                           BuildBlock(authority, t.symbols, datalog::kMinSchemaVersion));
-  BISCUIT_ASSIGN_OR_RETURN(Bytes data, format::EncodeBlock(block));
+  KISEE_ASSIGN_OR_RETURN(datalog::Block block,
+                         BuildBlock(authority, t.symbols, datalog::kMinSchemaVersion));
+  KISEE_ASSIGN_OR_RETURN(Bytes data, format::EncodeBlock(block));
   std::uint32_t version = SignatureVersion(root.private_key(), next, false, block.version, {});
   Bytes payload = version == 0 ? crypto::BlockPayloadV0(data, next.public_key(), std::nullopt)
                                : crypto::AuthorityPayloadV1(data, next.public_key(), version);
-  BISCUIT_ASSIGN_OR_RETURN(Bytes signature, root.Sign(payload));
+  KISEE_ASSIGN_OR_RETURN(Bytes signature, root.Sign(payload));
   t.blocks.push_back(
       SignedBlock{std::move(data), next.public_key(), std::move(signature), std::nullopt, version});
   t.next_secret = next.private_key();
@@ -235,15 +235,15 @@ Result<TokenData> TokenData::Append(const BuilderContent& content, const KeyPair
     return MakeError(ErrorKind::kInvalidArgument, "blocks cannot contain policies");
   }
   TokenData t = *this;
-  BISCUIT_ASSIGN_OR_RETURN(datalog::Block block,
-                           BuildBlock(content, t.symbols, datalog::kMinSchemaVersion));
-  BISCUIT_ASSIGN_OR_RETURN(Bytes data, format::EncodeBlock(block));
+  KISEE_ASSIGN_OR_RETURN(datalog::Block block,
+                         BuildBlock(content, t.symbols, datalog::kMinSchemaVersion));
+  KISEE_ASSIGN_OR_RETURN(Bytes data, format::EncodeBlock(block));
   std::uint32_t version = SignatureVersion(*next_secret, next, false, block.version, blocks);
   const SignedBlock& last = blocks.back();
   Bytes payload = version == 0 ? crypto::BlockPayloadV0(data, next.public_key(), std::nullopt)
                                : crypto::BlockPayloadV1(data, next.public_key(), last.signature,
                                                         std::nullopt, version);
-  BISCUIT_ASSIGN_OR_RETURN(Bytes signature, next_secret->Sign(payload));
+  KISEE_ASSIGN_OR_RETURN(Bytes signature, next_secret->Sign(payload));
   t.blocks.push_back(
       SignedBlock{std::move(data), next.public_key(), std::move(signature), std::nullopt, version});
   t.next_secret = next.private_key();
@@ -254,8 +254,8 @@ Result<TokenData> TokenData::Append(const BuilderContent& content, const KeyPair
 Result<TokenData> TokenData::Seal() const {
   if (sealed()) return MakeError(ErrorKind::kAlreadySealed, "the token is already sealed");
   const SignedBlock& last = blocks.back();
-  BISCUIT_ASSIGN_OR_RETURN(Bytes signature, next_secret->Sign(crypto::SealPayload(
-                                                last.data, last.next_key, last.signature)));
+  KISEE_ASSIGN_OR_RETURN(Bytes signature, next_secret->Sign(crypto::SealPayload(
+                                              last.data, last.next_key, last.signature)));
   TokenData t = *this;
   t.next_secret.reset();
   t.final_signature = std::move(signature);
@@ -291,12 +291,12 @@ Result<TokenData> TokenData::AppendThirdParty(const ThirdPartyBlock& block,
   const SignedBlock& last = blocks.back();
   // The external signature binds the block to this token's last signature.
   Bytes external_payload = crypto::ExternalPayloadV1(block.payload_, last.signature, 1);
-  BISCUIT_RETURN_IF_ERROR(block.external_key_->Verify(external_payload, block.signature_));
-  BISCUIT_ASSIGN_OR_RETURN(datalog::Block decoded_block,
-                           format::DecodeBlock(block.payload_, ToKeyData(*block.external_key_)));
+  KISEE_RETURN_IF_ERROR(block.external_key_->Verify(external_payload, block.signature_));
+  KISEE_ASSIGN_OR_RETURN(datalog::Block decoded_block,
+                         format::DecodeBlock(block.payload_, ToKeyData(*block.external_key_)));
   Bytes payload = crypto::BlockPayloadV1(block.payload_, next.public_key(), last.signature,
                                          ByteView(block.signature_), 1);
-  BISCUIT_ASSIGN_OR_RETURN(Bytes signature, next_secret->Sign(payload));
+  KISEE_ASSIGN_OR_RETURN(Bytes signature, next_secret->Sign(payload));
   TokenData t = *this;
   t.blocks.push_back(SignedBlock{block.payload_, next.public_key(), std::move(signature),
                                  ExternalSignature{block.signature_, *block.external_key_}, 1});
@@ -357,7 +357,7 @@ std::optional<std::string> TokenView::BlockContext(std::size_t index) const {
 Result<Bytes> TokenView::ToBytes() const { return data_->Serialize(); }
 
 Result<std::string> TokenView::ToBase64() const {
-  BISCUIT_ASSIGN_OR_RETURN(Bytes bytes, ToBytes());
+  KISEE_ASSIGN_OR_RETURN(Bytes bytes, ToBytes());
   return EncodeBase64(bytes);
 }
 
@@ -399,11 +399,11 @@ namespace {
 
 Result<std::shared_ptr<const internal::TokenData>> ParseVerified(ByteView bytes,
                                                                  const RootKeyProvider& provider) {
-  BISCUIT_ASSIGN_OR_RETURN(internal::TokenData t, internal::TokenData::Deserialize(bytes));
+  KISEE_ASSIGN_OR_RETURN(internal::TokenData t, internal::TokenData::Deserialize(bytes));
   auto root = provider(t.root_key_id);
   if (!root) return std::unexpected<Error>(root.error());
-  BISCUIT_RETURN_IF_ERROR(t.VerifySignatures(*root));
-  BISCUIT_RETURN_IF_ERROR(t.DecodeBlocks());
+  KISEE_RETURN_IF_ERROR(t.VerifySignatures(*root));
+  KISEE_RETURN_IF_ERROR(t.DecodeBlocks());
   return std::make_shared<const internal::TokenData>(std::move(t));
 }
 
@@ -418,17 +418,17 @@ Result<Biscuit> Biscuit::FromBytes(ByteView bytes, const PublicKey& root) {
 }
 
 Result<Biscuit> Biscuit::FromBytes(ByteView bytes, const RootKeyProvider& provider) {
-  BISCUIT_ASSIGN_OR_RETURN(auto data, ParseVerified(bytes, provider));
+  KISEE_ASSIGN_OR_RETURN(auto data, ParseVerified(bytes, provider));
   return Biscuit(std::move(data));
 }
 
 Result<Biscuit> Biscuit::FromBase64(std::string_view text, const PublicKey& root) {
-  BISCUIT_ASSIGN_OR_RETURN(Bytes bytes, DecodeBase64(text));
+  KISEE_ASSIGN_OR_RETURN(Bytes bytes, DecodeBase64(text));
   return FromBytes(bytes, root);
 }
 
 Result<Biscuit> Biscuit::FromBase64(std::string_view text, const RootKeyProvider& provider) {
-  BISCUIT_ASSIGN_OR_RETURN(Bytes bytes, DecodeBase64(text));
+  KISEE_ASSIGN_OR_RETURN(Bytes bytes, DecodeBase64(text));
   return FromBytes(bytes, provider);
 }
 
@@ -437,33 +437,33 @@ Result<Biscuit> Biscuit::Append(const BlockBuilder& block) const {
 }
 
 Result<Biscuit> Biscuit::Append(const BlockBuilder& block, const KeyPair& next) const {
-  BISCUIT_ASSIGN_OR_RETURN(internal::TokenData t, data_->Append(block.content(), next));
+  KISEE_ASSIGN_OR_RETURN(internal::TokenData t, data_->Append(block.content(), next));
   return Biscuit(std::make_shared<const internal::TokenData>(std::move(t)));
 }
 
 Result<Biscuit> Biscuit::Seal() const {
-  BISCUIT_ASSIGN_OR_RETURN(internal::TokenData t, data_->Seal());
+  KISEE_ASSIGN_OR_RETURN(internal::TokenData t, data_->Seal());
   return Biscuit(std::make_shared<const internal::TokenData>(std::move(t)));
 }
 
 Result<ThirdPartyRequest> Biscuit::CreateThirdPartyRequest() const { return data_->Request(); }
 
 Result<Biscuit> Biscuit::AppendThirdParty(const ThirdPartyBlock& block) const {
-  BISCUIT_ASSIGN_OR_RETURN(internal::TokenData t,
-                           data_->AppendThirdParty(block, KeyPair::Generate(Algorithm::kEd25519)));
+  KISEE_ASSIGN_OR_RETURN(internal::TokenData t,
+                         data_->AppendThirdParty(block, KeyPair::Generate(Algorithm::kEd25519)));
   return Biscuit(std::make_shared<const internal::TokenData>(std::move(t)));
 }
 
 // ---- UnverifiedBiscuit ----
 
 Result<UnverifiedBiscuit> UnverifiedBiscuit::FromBytes(ByteView bytes) {
-  BISCUIT_ASSIGN_OR_RETURN(internal::TokenData t, internal::TokenData::Deserialize(bytes));
-  BISCUIT_RETURN_IF_ERROR(t.DecodeBlocks());
+  KISEE_ASSIGN_OR_RETURN(internal::TokenData t, internal::TokenData::Deserialize(bytes));
+  KISEE_RETURN_IF_ERROR(t.DecodeBlocks());
   return UnverifiedBiscuit(std::make_shared<const internal::TokenData>(std::move(t)));
 }
 
 Result<UnverifiedBiscuit> UnverifiedBiscuit::FromBase64(std::string_view text) {
-  BISCUIT_ASSIGN_OR_RETURN(Bytes bytes, DecodeBase64(text));
+  KISEE_ASSIGN_OR_RETURN(Bytes bytes, DecodeBase64(text));
   return FromBytes(bytes);
 }
 
@@ -474,18 +474,18 @@ Result<Biscuit> UnverifiedBiscuit::Verify(const PublicKey& root) const {
 Result<Biscuit> UnverifiedBiscuit::Verify(const RootKeyProvider& provider) const {
   auto root = provider(data_->root_key_id);
   if (!root) return std::unexpected<Error>(root.error());
-  BISCUIT_RETURN_IF_ERROR(data_->VerifySignatures(*root));
+  KISEE_RETURN_IF_ERROR(data_->VerifySignatures(*root));
   return Biscuit(data_);
 }
 
 Result<UnverifiedBiscuit> UnverifiedBiscuit::Append(const BlockBuilder& block) const {
-  BISCUIT_ASSIGN_OR_RETURN(internal::TokenData t,
-                           data_->Append(block.content(), KeyPair::Generate(Algorithm::kEd25519)));
+  KISEE_ASSIGN_OR_RETURN(internal::TokenData t,
+                         data_->Append(block.content(), KeyPair::Generate(Algorithm::kEd25519)));
   return UnverifiedBiscuit(std::make_shared<const internal::TokenData>(std::move(t)));
 }
 
 Result<UnverifiedBiscuit> UnverifiedBiscuit::Seal() const {
-  BISCUIT_ASSIGN_OR_RETURN(internal::TokenData t, data_->Seal());
+  KISEE_ASSIGN_OR_RETURN(internal::TokenData t, data_->Seal());
   return UnverifiedBiscuit(std::make_shared<const internal::TokenData>(std::move(t)));
 }
 
@@ -494,8 +494,8 @@ Result<ThirdPartyRequest> UnverifiedBiscuit::CreateThirdPartyRequest() const {
 }
 
 Result<UnverifiedBiscuit> UnverifiedBiscuit::AppendThirdParty(const ThirdPartyBlock& block) const {
-  BISCUIT_ASSIGN_OR_RETURN(internal::TokenData t,
-                           data_->AppendThirdParty(block, KeyPair::Generate(Algorithm::kEd25519)));
+  KISEE_ASSIGN_OR_RETURN(internal::TokenData t,
+                         data_->AppendThirdParty(block, KeyPair::Generate(Algorithm::kEd25519)));
   return UnverifiedBiscuit(std::make_shared<const internal::TokenData>(std::move(t)));
 }
 

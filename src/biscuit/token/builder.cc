@@ -1,7 +1,7 @@
 #include <set>
 
-#include "biscuit/common/status.h"
 #include "biscuit/token/internal.h"
+#include "kisee/core/error.h"
 
 namespace kisee::biscuit {
 
@@ -17,15 +17,15 @@ class ParamApplier {
       : symbols_(symbols), params_(params), scopes_(scopes) {}
 
   Status Apply(parser::SourceResult& s) {
-    for (auto& f : s.facts) BISCUIT_RETURN_IF_ERROR(Predicate(f.predicate));
-    for (auto& r : s.rules) BISCUIT_RETURN_IF_ERROR(Rule(r));
+    for (auto& f : s.facts) KISEE_RETURN_IF_ERROR(Predicate(f.predicate));
+    for (auto& r : s.rules) KISEE_RETURN_IF_ERROR(Rule(r));
     for (auto& c : s.checks) {
-      for (auto& q : c.queries) BISCUIT_RETURN_IF_ERROR(Rule(q));
+      for (auto& q : c.queries) KISEE_RETURN_IF_ERROR(Rule(q));
     }
     for (auto& p : s.policies) {
-      for (auto& q : p.queries) BISCUIT_RETURN_IF_ERROR(Rule(q));
+      for (auto& q : p.queries) KISEE_RETURN_IF_ERROR(Rule(q));
     }
-    BISCUIT_RETURN_IF_ERROR(Scopes(s.scopes));
+    KISEE_RETURN_IF_ERROR(Scopes(s.scopes));
     for (const auto& [name, value] : params_) {
       if (!used_.contains(name)) {
         return MakeError(ErrorKind::kUnusedParameter, "unused parameter: " + name);
@@ -55,7 +55,7 @@ class ParamApplier {
       case TermKind::kArray: {
         std::vector<Term> items;
         for (const Term& item : t.items()) {
-          BISCUIT_ASSIGN_OR_RETURN(Term x, Substitute(item));
+          KISEE_ASSIGN_OR_RETURN(Term x, Substitute(item));
           items.push_back(std::move(x));
         }
         return t.kind == TermKind::kSet ? Term::MakeSet(std::move(items))
@@ -64,8 +64,8 @@ class ParamApplier {
       case TermKind::kMap: {
         std::vector<std::pair<Term, Term>> entries;
         for (const auto& [k, v] : t.entries()) {
-          BISCUIT_ASSIGN_OR_RETURN(Term key, Substitute(k));
-          BISCUIT_ASSIGN_OR_RETURN(Term value, Substitute(v));
+          KISEE_ASSIGN_OR_RETURN(Term key, Substitute(k));
+          KISEE_ASSIGN_OR_RETURN(Term value, Substitute(v));
           if (key.kind != TermKind::kInteger && key.kind != TermKind::kString) {
             return MakeError(ErrorKind::kInvalidArgument, "map keys are integers or strings");
           }
@@ -80,7 +80,7 @@ class ParamApplier {
 
   Status Predicate(datalog::Predicate& p) {
     for (Term& t : p.terms) {
-      BISCUIT_ASSIGN_OR_RETURN(t, Substitute(t));
+      KISEE_ASSIGN_OR_RETURN(t, Substitute(t));
     }
     return {};
   }
@@ -88,10 +88,10 @@ class ParamApplier {
   Status Ops(std::vector<datalog::Op>& ops) {
     for (datalog::Op& op : ops) {
       if (op.kind == datalog::OpKind::kValue) {
-        BISCUIT_ASSIGN_OR_RETURN(op.value, Substitute(op.value));
+        KISEE_ASSIGN_OR_RETURN(op.value, Substitute(op.value));
       } else if (op.kind == datalog::OpKind::kClosure) {
         auto copy = std::make_shared<datalog::Closure>(*op.closure);
-        BISCUIT_RETURN_IF_ERROR(Ops(copy->ops));
+        KISEE_RETURN_IF_ERROR(Ops(copy->ops));
         op.closure = std::move(copy);
       }
     }
@@ -113,9 +113,9 @@ class ParamApplier {
   }
 
   Status Rule(datalog::Rule& r) {
-    BISCUIT_RETURN_IF_ERROR(Predicate(r.head));
-    for (auto& p : r.body) BISCUIT_RETURN_IF_ERROR(Predicate(p));
-    for (auto& e : r.expressions) BISCUIT_RETURN_IF_ERROR(Ops(e.ops));
+    KISEE_RETURN_IF_ERROR(Predicate(r.head));
+    for (auto& p : r.body) KISEE_RETURN_IF_ERROR(Predicate(p));
+    for (auto& e : r.expressions) KISEE_RETURN_IF_ERROR(Ops(e.ops));
     return Scopes(r.scopes);
   }
 
@@ -141,19 +141,19 @@ Result<datalog::Block> BuildBlock(const BuilderContent& content, datalog::Symbol
   datalog::Translator tr(content.symbols, table);
   datalog::Block block;
   for (const auto& f : content.source.facts) {
-    BISCUIT_ASSIGN_OR_RETURN(datalog::Fact x, tr.Translate(f));
+    KISEE_ASSIGN_OR_RETURN(datalog::Fact x, tr.Translate(f));
     block.facts.push_back(std::move(x));
   }
   for (const auto& r : content.source.rules) {
-    BISCUIT_ASSIGN_OR_RETURN(datalog::Rule x, tr.Translate(r));
+    KISEE_ASSIGN_OR_RETURN(datalog::Rule x, tr.Translate(r));
     block.rules.push_back(std::move(x));
   }
   for (const auto& c : content.source.checks) {
-    BISCUIT_ASSIGN_OR_RETURN(datalog::Check x, tr.Translate(c));
+    KISEE_ASSIGN_OR_RETURN(datalog::Check x, tr.Translate(c));
     block.checks.push_back(std::move(x));
   }
   for (const auto& s : content.source.scopes) {
-    BISCUIT_ASSIGN_OR_RETURN(datalog::Scope x, tr.Translate(s));
+    KISEE_ASSIGN_OR_RETURN(datalog::Scope x, tr.Translate(s));
     block.scopes.push_back(std::move(x));
   }
   block.symbols.assign(table.user_symbols().begin() + static_cast<std::ptrdiff_t>(symbols_before),
@@ -182,7 +182,7 @@ namespace {
 
 Status Merge(internal::BuilderContent& content, parser::SourceResult parsed, const Params& params,
              const ScopeParams& scope_params) {
-  BISCUIT_RETURN_IF_ERROR(internal::ApplyParams(parsed, content.symbols, params, scope_params));
+  KISEE_RETURN_IF_ERROR(internal::ApplyParams(parsed, content.symbols, params, scope_params));
   auto& dst = content.source;
   for (auto& x : parsed.facts) dst.facts.push_back(std::move(x));
   for (auto& x : parsed.rules) dst.rules.push_back(std::move(x));
@@ -196,14 +196,13 @@ Status Merge(internal::BuilderContent& content, parser::SourceResult parsed, con
 
 Status BlockBuilder::AddCode(std::string_view code, const Params& params,
                              const ScopeParams& scope_params) {
-  BISCUIT_ASSIGN_OR_RETURN(
-      parser::SourceResult parsed,
-      parser::ParseSource(code, content_->symbols, parser::SourceKind::kBlock));
+  KISEE_ASSIGN_OR_RETURN(parser::SourceResult parsed,
+                         parser::ParseSource(code, content_->symbols, parser::SourceKind::kBlock));
   return Merge(*content_, std::move(parsed), params, scope_params);
 }
 
 Status BlockBuilder::AddFact(std::string_view fact, const Params& params) {
-  BISCUIT_ASSIGN_OR_RETURN(datalog::Fact f, parser::ParseFact(fact, content_->symbols));
+  KISEE_ASSIGN_OR_RETURN(datalog::Fact f, parser::ParseFact(fact, content_->symbols));
   parser::SourceResult parsed;
   parsed.facts.push_back(std::move(f));
   return Merge(*content_, std::move(parsed), params, {});
@@ -211,7 +210,7 @@ Status BlockBuilder::AddFact(std::string_view fact, const Params& params) {
 
 Status BlockBuilder::AddRule(std::string_view rule, const Params& params,
                              const ScopeParams& scope_params) {
-  BISCUIT_ASSIGN_OR_RETURN(datalog::Rule r, parser::ParseRule(rule, content_->symbols));
+  KISEE_ASSIGN_OR_RETURN(datalog::Rule r, parser::ParseRule(rule, content_->symbols));
   parser::SourceResult parsed;
   parsed.rules.push_back(std::move(r));
   return Merge(*content_, std::move(parsed), params, scope_params);
@@ -219,7 +218,7 @@ Status BlockBuilder::AddRule(std::string_view rule, const Params& params,
 
 Status BlockBuilder::AddCheck(std::string_view check, const Params& params,
                               const ScopeParams& scope_params) {
-  BISCUIT_ASSIGN_OR_RETURN(datalog::Check c, parser::ParseCheck(check, content_->symbols));
+  KISEE_ASSIGN_OR_RETURN(datalog::Check c, parser::ParseCheck(check, content_->symbols));
   parser::SourceResult parsed;
   parsed.checks.push_back(std::move(c));
   return Merge(*content_, std::move(parsed), params, scope_params);
@@ -241,8 +240,8 @@ Result<Biscuit> BiscuitBuilder::Build(const KeyPair& root) const {
 }
 
 Result<Biscuit> BiscuitBuilder::Build(const KeyPair& root, const KeyPair& next) const {
-  BISCUIT_ASSIGN_OR_RETURN(internal::TokenData data,
-                           internal::TokenData::New(root_key_id_, root, next, block_.content()));
+  KISEE_ASSIGN_OR_RETURN(internal::TokenData data,
+                         internal::TokenData::New(root_key_id_, root, next, block_.content()));
   return Biscuit(std::make_shared<const internal::TokenData>(std::move(data)));
 }
 

@@ -1,7 +1,7 @@
-#include "biscuit/common/status.h"
 #include "biscuit/crypto/payload.h"
 #include "biscuit/format/convert.h"
 #include "biscuit/token/internal.h"
+#include "kisee/core/error.h"
 
 namespace kisee::biscuit {
 
@@ -21,7 +21,7 @@ Result<ThirdPartyRequest> ThirdPartyRequest::FromBytes(ByteView bytes) {
 }
 
 Result<ThirdPartyRequest> ThirdPartyRequest::FromBase64(std::string_view text) {
-  BISCUIT_ASSIGN_OR_RETURN(Bytes bytes, DecodeBase64(text));
+  KISEE_ASSIGN_OR_RETURN(Bytes bytes, DecodeBase64(text));
   return FromBytes(bytes);
 }
 
@@ -36,7 +36,7 @@ Result<Bytes> ThirdPartyRequest::ToBytes() const {
 }
 
 Result<std::string> ThirdPartyRequest::ToBase64() const {
-  BISCUIT_ASSIGN_OR_RETURN(Bytes bytes, ToBytes());
+  KISEE_ASSIGN_OR_RETURN(Bytes bytes, ToBytes());
   return EncodeBase64(bytes);
 }
 
@@ -45,11 +45,11 @@ Result<ThirdPartyBlock> ThirdPartyRequest::CreateBlock(const PrivateKey& key,
   // Third-party blocks start from the default tables: the third party never
   // sees the token.
   datalog::SymbolTable table;
-  BISCUIT_ASSIGN_OR_RETURN(datalog::Block block,
-                           internal::BuildBlock(builder.content(), table, datalog::kDatalog32));
-  BISCUIT_ASSIGN_OR_RETURN(Bytes payload, format::EncodeBlock(block));
-  BISCUIT_ASSIGN_OR_RETURN(Bytes signature,
-                           key.Sign(crypto::ExternalPayloadV1(payload, previous_signature_, 1)));
+  KISEE_ASSIGN_OR_RETURN(datalog::Block block,
+                         internal::BuildBlock(builder.content(), table, datalog::kDatalog32));
+  KISEE_ASSIGN_OR_RETURN(Bytes payload, format::EncodeBlock(block));
+  KISEE_ASSIGN_OR_RETURN(Bytes signature,
+                         key.Sign(crypto::ExternalPayloadV1(payload, previous_signature_, 1)));
   return internal::TokenData::MakeThirdPartyBlock(std::move(payload), std::move(signature),
                                                   key.public_key());
 }
@@ -59,16 +59,16 @@ Result<ThirdPartyBlock> ThirdPartyBlock::FromBytes(ByteView bytes) {
   if (!format::ParseMessage(proto, bytes)) {
     return MakeError(ErrorKind::kDeserialization, "invalid third-party block contents");
   }
-  BISCUIT_ASSIGN_OR_RETURN(datalog::PublicKeyData data,
-                           format::FromProto(proto.externalsignature().publickey()));
-  BISCUIT_ASSIGN_OR_RETURN(PublicKey key, internal::FromKeyData(data));
+  KISEE_ASSIGN_OR_RETURN(datalog::PublicKeyData data,
+                         format::FromProto(proto.externalsignature().publickey()));
+  KISEE_ASSIGN_OR_RETURN(PublicKey key, internal::FromKeyData(data));
   return internal::TokenData::MakeThirdPartyBlock(
       kisee::ToBytes(proto.payload()), kisee::ToBytes(proto.externalsignature().signature()),
       std::move(key));
 }
 
 Result<ThirdPartyBlock> ThirdPartyBlock::FromBase64(std::string_view text) {
-  BISCUIT_ASSIGN_OR_RETURN(Bytes bytes, DecodeBase64(text));
+  KISEE_ASSIGN_OR_RETURN(Bytes bytes, DecodeBase64(text));
   return FromBytes(bytes);
 }
 
@@ -86,7 +86,7 @@ Result<Bytes> ThirdPartyBlock::ToBytes() const {
 }
 
 Result<std::string> ThirdPartyBlock::ToBase64() const {
-  BISCUIT_ASSIGN_OR_RETURN(Bytes bytes, ToBytes());
+  KISEE_ASSIGN_OR_RETURN(Bytes bytes, ToBytes());
   return EncodeBase64(bytes);
 }
 

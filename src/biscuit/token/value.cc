@@ -1,8 +1,8 @@
 #include <algorithm>
 
-#include "biscuit/common/status.h"
 #include "biscuit/parser/parser.h"
 #include "biscuit/token/internal.h"
+#include "kisee/core/error.h"
 
 namespace kisee::biscuit {
 
@@ -135,7 +135,7 @@ Result<Value> TermToValue(const datalog::Term& t, const datalog::SymbolTable& sy
     case TermKind::kArray: {
       std::vector<Value> items;
       for (const auto& item : t.items()) {
-        BISCUIT_ASSIGN_OR_RETURN(Value v, TermToValue(item, symbols));
+        KISEE_ASSIGN_OR_RETURN(Value v, TermToValue(item, symbols));
         items.push_back(std::move(v));
       }
       return t.kind == TermKind::kSet ? Value::Set(std::move(items))
@@ -144,8 +144,8 @@ Result<Value> TermToValue(const datalog::Term& t, const datalog::SymbolTable& sy
     case TermKind::kMap: {
       std::vector<std::pair<Value, Value>> entries;
       for (const auto& [k, v] : t.entries()) {
-        BISCUIT_ASSIGN_OR_RETURN(Value key, TermToValue(k, symbols));
-        BISCUIT_ASSIGN_OR_RETURN(Value value, TermToValue(v, symbols));
+        KISEE_ASSIGN_OR_RETURN(Value key, TermToValue(k, symbols));
+        KISEE_ASSIGN_OR_RETURN(Value value, TermToValue(v, symbols));
         entries.emplace_back(std::move(key), std::move(value));
       }
       return Value::Map(std::move(entries));
