@@ -22,6 +22,7 @@ pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)                # PkgConfig::
 pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)           # PkgConfig::PQXX
 pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)           # PkgConfig::CURL
 pkg_check_modules(LIBCRYPT REQUIRED IMPORTED_TARGET libcrypt)      # PkgConfig::LIBCRYPT
+pkg_check_modules(IDN2 REQUIRED IMPORTED_TARGET libidn2)           # PkgConfig::IDN2 (certified: IDNA host names)
 
 # OpenLDAP ships no pkg-config file on Debian 12.
 find_library(LDAP_LIBRARY ldap REQUIRED)

@@ -226,6 +226,9 @@ Result<std::shared_ptr<const TlsServerContext>> TlsServerContext::Create(
     }
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, VerifyClient);
     SSL_CTX_set_verify_depth(ctx, options.verify_depth);
+    if (options.trust_partial_chains) {
+      X509_STORE_set_flags(SSL_CTX_get_cert_store(ctx), X509_V_FLAG_PARTIAL_CHAIN);
+    }
     impl->mutual = true;
   } else {
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
@@ -266,6 +269,9 @@ Result<std::shared_ptr<const TlsClientContext>> TlsClientContext::Create(
   if (!options.certificate_chain_pem.empty()) {
     KISEE_RETURN_IF_ERROR(UseChainAndKey(ctx, options.certificate_chain_pem,
                                          options.private_key_pem, "client certificate"));
+  }
+  if (options.trust_partial_chains) {
+    X509_STORE_set_flags(SSL_CTX_get_cert_store(ctx), X509_V_FLAG_PARTIAL_CHAIN);
   }
   SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
   ERR_clear_error();

@@ -36,6 +36,10 @@ struct TlsServerOptions {
   std::string client_ca_pem;
   std::string crl_pem;
   int verify_depth = 4;
+  // trust_partial_chains: every client CA certificate is a trust anchor,
+  // self-signed or not (OpenSSL's X509_V_FLAG_PARTIAL_CHAIN, which the
+  // original certified sets): a chain may end at any of them.
+  bool trust_partial_chains = false;
 
   // session_resumption: off by default. Off, the server sends no session
   // tickets and keeps no session cache, which makes full handshakes cheaper
@@ -79,6 +83,9 @@ struct TlsClientOptions {
   std::string certificate_chain_pem;
   SecretBytes private_key_pem;
   TlsVersion min_version = TlsVersion::kTls13;
+  // trust_partial_chains: every trust anchor may end a chain, self-signed or
+  // not (X509_V_FLAG_PARTIAL_CHAIN), e.g. a pinned intermediate CA.
+  bool trust_partial_chains = false;
 };
 
 // TlsClientContext is a ready client-side TLS configuration. Every
