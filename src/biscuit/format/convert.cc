@@ -272,7 +272,8 @@ Result<PublicKeyData> FromProto(const pb::PublicKey& key) {
 }
 
 Result<Block> DecodeBlock(ByteView bytes, std::optional<PublicKeyData> external_key) {
-  pb::Block proto;
+  ParseArena arena;
+  pb::Block& proto = *arena.Create<pb::Block>();
   if (!format::ParseMessage(proto, bytes)) {
     return MakeError(ErrorKind::kBlockDeserialization,
                      "error deserializing block: invalid protobuf");

@@ -99,7 +99,8 @@ const datalog::SymbolTable& TokenData::TableFor(std::size_t index,
 }
 
 Result<TokenData> TokenData::Deserialize(ByteView bytes) {
-  format::pb::Biscuit proto;
+  format::ParseArena arena;
+  format::pb::Biscuit& proto = *arena.Create<format::pb::Biscuit>();
   if (!format::ParseMessage(proto, bytes)) {
     return BadFormat("invalid protobuf");
   }
