@@ -279,7 +279,9 @@ class Translator {
   Result<std::vector<Op>> TranslateOps(const std::vector<Op>& ops);
   const SymbolTable& from_;
   SymbolTable& to_;
-  std::unordered_map<std::uint64_t, std::uint64_t> cache_;
+  // cache_[id - kSymbolOffset]: the translated user symbol, or kUnmapped.
+  static constexpr std::uint64_t kUnmapped = ~std::uint64_t{0};
+  std::vector<std::uint64_t> cache_;
 };
 
 // RuleVariablesAreBound: every head variable appears in the body predicates.

@@ -312,16 +312,19 @@ Result<std::uint64_t> Translator::Symbol(std::uint64_t id) {
     }
     return id;
   }
-  if (auto it = cache_.find(id); it != cache_.end()) {
-    return it->second;
-  }
-  auto s = from_.Get(id);
-  if (!s.has_value()) {
+  // User ids are dense, so the cache is a flat array rather than a map:
+  // translation looks up every symbol of every term.
+  const std::size_t index = id - kSymbolOffset;
+  if (index >= from_.size()) {
     return MakeError(ErrorKind::kUnknownSymbol, "unknown symbol " + std::to_string(id));
   }
-  std::uint64_t out = to_.Insert(*s);
-  cache_.emplace(id, out);
-  return out;
+  if (cache_.size() < from_.size()) {
+    cache_.resize(from_.size(), kUnmapped);
+  }
+  if (cache_[index] == kUnmapped) {
+    cache_[index] = to_.Insert(from_.user_symbols()[index]);
+  }
+  return cache_[index];
 }
 
 Result<Term> Translator::Translate(const Term& t) {
