@@ -129,6 +129,28 @@ TEST(Engine, JoinsUseIndexesNotNestedScans) {
   EXPECT_LT(world.match_attempts(), 20u * 3000u);
 }
 
+TEST(Engine, OriginsHoldBlocksPastTheFirstWord) {
+  datalog::Origin a;
+  for (std::uint32_t id : {70u, 3u, datalog::kAuthorizerId, 64u, 63u, 70u}) a.Insert(id);
+  EXPECT_EQ(a.ids(), (std::vector<std::uint32_t>{3, 63, 64, 70, datalog::kAuthorizerId}));
+  datalog::Origin b;
+  b.Insert(64);
+  b.Insert(3);
+  EXPECT_TRUE(b.IsSubsetOf(a));
+  EXPECT_FALSE(a.IsSubsetOf(b));
+  b.Insert(65);
+  EXPECT_FALSE(b.IsSubsetOf(a));
+  b.Merge(a);
+  EXPECT_EQ(b.ids(), (std::vector<std::uint32_t>{3, 63, 64, 65, 70, datalog::kAuthorizerId}));
+  EXPECT_TRUE(a.IsSubsetOf(b));
+  datalog::Origin authorizer;
+  authorizer.Insert(datalog::kAuthorizerId);
+  EXPECT_FALSE(authorizer.IsSubsetOf(datalog::Origin()));
+  EXPECT_TRUE(authorizer.IsSubsetOf(datalog::DefaultTrusted()));
+  EXPECT_NE(a, b);
+  EXPECT_TRUE(a < b || b < a);
+}
+
 TEST(Engine, QueriesAndChecks) {
   AuthorizerBuilder builder;
   ASSERT_TRUE(

@@ -140,6 +140,28 @@ TEST(Token, ThirdPartyBlocksAreTrustedByKey) {
   EXPECT_FALSE(other.AppendThirdParty(*back));
 }
 
+TEST(Token, ScopesReachBlocksPastTheSixtyFourth) {
+  KeyPair root = KeyPair::Generate();
+  Biscuit token = Mint(root, "step(0);");
+  for (int i = 1; i < 70; ++i) {
+    BlockBuilder block;
+    std::string code = "step(" + std::to_string(i) + ");";
+    if (i == 69) code += "check if step(68), step(64), step(3) trusting previous;";
+    if (i == 66) code += "check if step(67) trusting previous;";
+    ASSERT_TRUE(block.AddCode(code));
+    auto next = token.Append(block);
+    ASSERT_TRUE(next) << next.error().ToString();
+    token = *next;
+  }
+  auto parsed = Biscuit::FromBytes(*token.ToBytes(), root.public_key());
+  ASSERT_TRUE(parsed) << parsed.error().ToString();
+  auto r = Check(*parsed, "allow if step(0);");
+  ASSERT_FALSE(r);
+  ASSERT_EQ(r.error().failed_checks().size(), 1u);
+  EXPECT_EQ(r.error().failed_checks()[0].block_id, 66u);
+  EXPECT_FALSE(Check(*parsed, "allow if step(65);"));
+}
+
 TEST(Keys, TextPemAndDerRoundTrip) {
   for (Algorithm alg : {Algorithm::kEd25519, Algorithm::kSecp256r1}) {
     KeyPair pair = KeyPair::Generate(alg);

@@ -437,7 +437,7 @@ AuthorizerWorld Authorizer::World() {
     AuthorizerWorld::Facts f;
     // The authorizer (id max) sorts first, as None does in the reference.
     bool has_authorizer = false;
-    for (std::uint32_t id : group->origin.ids) {
+    for (std::uint32_t id : group->origin.ids()) {
       if (id == kAuthorizerId) {
         has_authorizer = true;
       } else {

@@ -7,25 +7,47 @@
 namespace kisee::biscuit::datalog {
 
 void Origin::Insert(std::uint32_t id) {
-  auto it = std::lower_bound(ids.begin(), ids.end(), id);
-  if (it == ids.end() || *it != id) {
-    ids.insert(it, id);
+  if (id == kAuthorizerId) {
+    authorizer_ = true;
+  } else if (id < kWordBits) {
+    low_ |= std::uint64_t{1} << id;
+  } else if (auto it = std::lower_bound(high_.begin(), high_.end(), id);
+             it == high_.end() || *it != id) {
+    high_.insert(it, id);
   }
 }
 
 void Origin::Merge(const Origin& other) {
-  for (std::uint32_t id : other.ids) {
+  low_ |= other.low_;
+  authorizer_ = authorizer_ || other.authorizer_;
+  for (std::uint32_t id : other.high_) {
     Insert(id);
   }
 }
 
 bool Origin::IsSubsetOf(const Origin& other) const {
-  return std::includes(other.ids.begin(), other.ids.end(), ids.begin(), ids.end());
+  return (low_ & ~other.low_) == 0 && (!authorizer_ || other.authorizer_) &&
+         std::includes(other.high_.begin(), other.high_.end(), high_.begin(), high_.end());
+}
+
+std::vector<std::uint32_t> Origin::ids() const {
+  std::vector<std::uint32_t> out;
+  for (std::uint32_t i = 0; i < kWordBits; ++i) {
+    if ((low_ >> i) & 1) {
+      out.push_back(i);
+    }
+  }
+  out.insert(out.end(), high_.begin(), high_.end());
+  if (authorizer_) {
+    out.push_back(kAuthorizerId);
+  }
+  return out;
 }
 
 TrustedOrigins DefaultTrusted() {
   TrustedOrigins t;
-  t.ids = {0, kAuthorizerId};
+  t.Insert(0);
+  t.Insert(kAuthorizerId);
   return t;
 }
 

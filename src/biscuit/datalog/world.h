@@ -17,14 +17,26 @@ namespace kisee::biscuit::datalog {
 // Block id of the authorizer in origins.
 inline constexpr std::uint32_t kAuthorizerId = 0xFFFFFFFFu;
 
-// Origin: the sorted set of block ids that allowed a fact to exist.
-struct Origin {
-  std::vector<std::uint32_t> ids;
+// Origin: the set of block ids (and kAuthorizerId) that allowed a fact to
+// exist. Blocks 0 to 63 and the authorizer are bits of one word, so the
+// origins of ordinary tokens never allocate; later blocks of very long
+// tokens go to a sorted list.
+class Origin {
+ public:
   void Insert(std::uint32_t id);
   void Merge(const Origin& other);
   bool IsSubsetOf(const Origin& other) const;
+  // ids returns the members in increasing order (the authorizer last).
+  std::vector<std::uint32_t> ids() const;
+  // The order is arbitrary but total: origins key maps.
   auto operator<=>(const Origin&) const = default;
   bool operator==(const Origin&) const = default;
+
+ private:
+  static constexpr std::uint32_t kWordBits = 64;
+  std::uint64_t low_ = 0;  // bit i: block i < 64
+  bool authorizer_ = false;
+  std::vector<std::uint32_t> high_;  // sorted block ids >= 64
 };
 using TrustedOrigins = Origin;
 
