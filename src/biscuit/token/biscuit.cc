@@ -35,10 +35,12 @@ std::unexpected<Error> BadFormat(std::string message) {
 }
 
 Result<PublicKey> KeyFromProto(const format::pb::PublicKey& key) {
-  KISEE_ASSIGN_OR_RETURN(datalog::PublicKeyData data, format::FromProto(key));
-  auto out = FromKeyData(data);
-  if (!out) return MakeError(ErrorKind::kInvalidKey, out.error().message());
-  return out;
+  if (key.algorithm() != format::pb::PublicKey::Ed25519 &&
+      key.algorithm() != format::pb::PublicKey::SECP256R1) {
+    return MakeError(ErrorKind::kInvalidKey, "unknown public key algorithm");
+  }
+  // Straight from the protobuf string: no intermediate PublicKeyData copy.
+  return PublicKey::FromBytes(static_cast<Algorithm>(key.algorithm()), AsBytes(key.key()));
 }
 
 Result<SignedBlock> SignedFromProto(const format::pb::SignedBlock& b, bool authority) {
@@ -106,6 +108,7 @@ Result<TokenData> TokenData::Deserialize(ByteView bytes) {
   }
   TokenData t;
   if (proto.has_rootkeyid()) t.root_key_id = proto.rootkeyid();
+  t.blocks.reserve(1 + static_cast<std::size_t>(proto.blocks_size()));
   KISEE_ASSIGN_OR_RETURN(SignedBlock authority, SignedFromProto(proto.authority(), true));
   t.blocks.push_back(std::move(authority));
   for (const auto& b : proto.blocks()) {
@@ -131,6 +134,7 @@ Result<TokenData> TokenData::Deserialize(ByteView bytes) {
 
 Status TokenData::DecodeBlocks() {
   decoded.clear();
+  decoded.reserve(blocks.size());
   symbols = datalog::SymbolTable();
   for (std::size_t i = 0; i < blocks.size(); ++i) {
     std::optional<datalog::PublicKeyData> external;
@@ -398,28 +402,28 @@ std::string TokenView::Print() const {
 
 namespace {
 
-Result<std::shared_ptr<const internal::TokenData>> ParseVerified(ByteView bytes,
-                                                                 const RootKeyProvider& provider) {
-  KISEE_ASSIGN_OR_RETURN(internal::TokenData t, internal::TokenData::Deserialize(bytes));
-  auto root = provider(t.root_key_id);
-  if (!root) return std::unexpected<Error>(root.error());
-  KISEE_RETURN_IF_ERROR(t.VerifySignatures(*root));
+Result<std::shared_ptr<const internal::TokenData>> VerifyAndDecode(internal::TokenData t,
+                                                                   const PublicKey& root) {
+  KISEE_RETURN_IF_ERROR(t.VerifySignatures(root));
   KISEE_RETURN_IF_ERROR(t.DecodeBlocks());
   return std::make_shared<const internal::TokenData>(std::move(t));
 }
 
-RootKeyProvider Fixed(const PublicKey& root) {
-  return [root](std::optional<std::uint32_t>) -> Result<PublicKey> { return root; };
-}
-
 }  // namespace
 
+// A fixed root key skips the provider indirection (a std::function holding
+// a copy of the key, and another copy per call): this is the hot path.
 Result<Biscuit> Biscuit::FromBytes(ByteView bytes, const PublicKey& root) {
-  return FromBytes(bytes, Fixed(root));
+  KISEE_ASSIGN_OR_RETURN(internal::TokenData t, internal::TokenData::Deserialize(bytes));
+  KISEE_ASSIGN_OR_RETURN(auto data, VerifyAndDecode(std::move(t), root));
+  return Biscuit(std::move(data));
 }
 
 Result<Biscuit> Biscuit::FromBytes(ByteView bytes, const RootKeyProvider& provider) {
-  KISEE_ASSIGN_OR_RETURN(auto data, ParseVerified(bytes, provider));
+  KISEE_ASSIGN_OR_RETURN(internal::TokenData t, internal::TokenData::Deserialize(bytes));
+  auto root = provider(t.root_key_id);
+  if (!root) return std::unexpected<Error>(root.error());
+  KISEE_ASSIGN_OR_RETURN(auto data, VerifyAndDecode(std::move(t), *root));
   return Biscuit(std::move(data));
 }
 
@@ -469,7 +473,8 @@ Result<UnverifiedBiscuit> UnverifiedBiscuit::FromBase64(std::string_view text) {
 }
 
 Result<Biscuit> UnverifiedBiscuit::Verify(const PublicKey& root) const {
-  return Verify(Fixed(root));
+  KISEE_RETURN_IF_ERROR(data_->VerifySignatures(root));
+  return Biscuit(data_);
 }
 
 Result<Biscuit> UnverifiedBiscuit::Verify(const RootKeyProvider& provider) const {
