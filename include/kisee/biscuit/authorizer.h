@@ -123,7 +123,7 @@ class Authorizer {
 
  private:
   friend class AuthorizerBuilder;
-  Authorizer();
+  explicit Authorizer(std::unique_ptr<internal::AuthorizerState> state);
   std::unique_ptr<internal::AuthorizerState> state_;
 };
 

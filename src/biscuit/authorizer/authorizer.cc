@@ -286,21 +286,18 @@ Result<std::unique_ptr<internal::AuthorizerState>> BuildState(
 
 Result<Authorizer> AuthorizerBuilder::Build(const Biscuit& token) const {
   KISEE_ASSIGN_OR_RETURN(auto state, BuildState(*content_, &token));
-  Authorizer a;
-  a.state_ = std::move(state);
-  return a;
+  return Authorizer(std::move(state));
 }
 
 Result<Authorizer> AuthorizerBuilder::BuildUnauthenticated() const {
   KISEE_ASSIGN_OR_RETURN(auto state, BuildState(*content_, nullptr));
-  Authorizer a;
-  a.state_ = std::move(state);
-  return a;
+  return Authorizer(std::move(state));
 }
 
 // ---- Authorizer ----
 
-Authorizer::Authorizer() : state_(std::make_unique<internal::AuthorizerState>()) {}
+Authorizer::Authorizer(std::unique_ptr<internal::AuthorizerState> state)
+    : state_(std::move(state)) {}
 Authorizer::~Authorizer() = default;
 Authorizer::Authorizer(Authorizer&&) noexcept = default;
 Authorizer& Authorizer::operator=(Authorizer&&) noexcept = default;
