@@ -24,11 +24,10 @@ struct Env {
         return &it->second;
       }
     }
-    if (bindings != nullptr && bindings->ids != nullptr) {
-      const auto& ids = *bindings->ids;
-      for (std::size_t i = 0; i < ids.size(); ++i) {
-        if (ids[i] == id) {
-          return (*bindings->values)[i];
+    if (bindings != nullptr) {
+      for (const Variable& v : bindings->variables) {
+        if (v.id == id) {
+          return v.value;
         }
       }
     }

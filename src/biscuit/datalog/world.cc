@@ -146,37 +146,37 @@ constexpr std::size_t kIndexThreshold = 8;
 
 // Matcher enumerates the variable assignments that satisfy a rule body over
 // the facts whose origin the rule trusts, calling `emit` for each assignment
-// whose expressions hold. `emit` returns false to stop.
+// whose expressions hold. `emit` returns false to stop. It allocates at most
+// two small arrays (variables, matched groups): queries run for every check
+// and policy, and rules for every match.
 class Matcher {
  public:
   Matcher(FactSet& facts, const Rule& rule, const TrustedOrigins& trusted, std::uint64_t& attempts)
-      : facts_(facts), rule_(rule), attempts_(attempts) {
-    for (const auto& group : facts.groups()) {
-      if (group->origin.IsSubsetOf(trusted)) {
-        groups_.push_back(group.get());
-      }
+      : facts_(facts), rule_(rule), trusted_(trusted), attempts_(attempts) {
+    std::size_t terms = 0;
+    for (const Predicate& p : rule.body) {
+      terms += p.terms.size();
     }
+    vars_.reserve(terms);
     for (const Predicate& p : rule.body) {
       for (const Term& t : p.terms) {
         if (t.is_variable() && SlotOf(static_cast<std::uint32_t>(t.bits)) < 0) {
-          ids_.push_back(static_cast<std::uint32_t>(t.bits));
+          vars_.push_back({static_cast<std::uint32_t>(t.bits), nullptr, 0});
         }
       }
     }
-    values_.assign(ids_.size(), nullptr);
     matched_.assign(rule.body.size(), nullptr);
   }
 
-  // Visit calls `on_match(origin_groups)` for each full body match, before
-  // expressions are evaluated; used by all query kinds.
+  // Visit calls `on_match()` for each full body match, before expressions
+  // are evaluated; used by all query kinds.
   template <typename F>
   Status Visit(F&& on_match) {
     stop_ = false;
     return Join(0, on_match);
   }
 
-  const std::vector<std::uint32_t>& ids() const { return ids_; }
-  const std::vector<const Term*>& values() const { return values_; }
+  Bindings bindings() const { return Bindings{vars_}; }
 
   Origin MatchedOrigin() const {
     Origin o;
@@ -188,13 +188,13 @@ class Matcher {
 
   const Term* Value(std::uint32_t var) const {
     int slot = SlotOf(var);
-    return slot < 0 ? nullptr : values_[static_cast<std::size_t>(slot)];
+    return slot < 0 ? nullptr : vars_[static_cast<std::size_t>(slot)].value;
   }
 
  private:
   int SlotOf(std::uint32_t var) const {
-    for (std::size_t i = 0; i < ids_.size(); ++i) {
-      if (ids_[i] == var) {
+    for (std::size_t i = 0; i < vars_.size(); ++i) {
+      if (vars_[i].id == var) {
         return static_cast<int>(i);
       }
     }
@@ -225,7 +225,13 @@ class Matcher {
         break;
       }
     }
-    for (FactSet::Group* group : groups_) {
+    // Groups are tested here rather than listed up front: a subset test is
+    // two word operations, and the list would be an allocation per query.
+    for (const auto& owned : facts_.groups()) {
+      FactSet::Group* group = owned.get();
+      if (!group->origin.IsSubsetOf(trusted_)) {
+        continue;
+      }
       auto named = group->by_name.find(pred.name);
       if (named == group->by_name.end()) {
         continue;
@@ -239,6 +245,7 @@ class Matcher {
         const Fact* fact = (*candidates)[c];
         ++attempts_;
         if (!Unify(pred, *fact, depth)) {
+          Unbind(depth);
           continue;
         }
         Status status = Join(depth + 1, on_match);
@@ -252,30 +259,29 @@ class Matcher {
     return {};
   }
 
+  // Unify binds the free variables of `pred` to the terms of `fact`. The
+  // variables it binds are the ones still unbound at this depth; Unbind
+  // clears them again (on failure too).
   bool Unify(const Predicate& pred, const Fact& fact, std::size_t depth) {
     const auto& terms = fact.predicate.terms;
     // Index keys can collide across names, so the name is checked here too.
     if (fact.predicate.name != pred.name || terms.size() != pred.terms.size()) {
       return false;
     }
-    bound_here_.resize(rule_.body.size());
-    bound_here_[depth].clear();
     for (std::size_t i = 0; i < terms.size(); ++i) {
       const Term& p = pred.terms[i];
       if (!p.is_variable()) {
         if (!(p == terms[i])) {
-          Unbind(depth);
           return false;
         }
         continue;
       }
       int slot = SlotOf(static_cast<std::uint32_t>(p.bits));
-      const Term*& value = values_[static_cast<std::size_t>(slot)];
-      if (value == nullptr) {
-        value = &terms[i];
-        bound_here_[depth].push_back(slot);
-      } else if (!(*value == terms[i])) {
-        Unbind(depth);
+      Variable& var = vars_[static_cast<std::size_t>(slot)];
+      if (var.value == nullptr) {
+        var.value = &terms[i];
+        var.depth = depth;
+      } else if (!(*var.value == terms[i])) {
         return false;
       }
     }
@@ -283,29 +289,26 @@ class Matcher {
   }
 
   void Unbind(std::size_t depth) {
-    if (depth < bound_here_.size()) {
-      for (int slot : bound_here_[depth]) {
-        values_[static_cast<std::size_t>(slot)] = nullptr;
+    for (Variable& var : vars_) {
+      if (var.value != nullptr && var.depth == depth) {
+        var.value = nullptr;
       }
-      bound_here_[depth].clear();
     }
   }
 
   FactSet& facts_;
   const Rule& rule_;
+  const TrustedOrigins& trusted_;
   std::uint64_t& attempts_;
-  std::vector<FactSet::Group*> groups_;
-  std::vector<std::uint32_t> ids_;
-  std::vector<const Term*> values_;
+  std::vector<Variable> vars_;
   std::vector<const FactSet::Group*> matched_;
-  std::vector<std::vector<int>> bound_here_;
   bool stop_ = false;
 };
 
 // ExpressionsHold evaluates every expression; false as soon as one is false.
 Result<bool> ExpressionsHold(const Rule& rule, const Matcher& m, SymbolTable& symbols,
                              const ExternFunctions& externs) {
-  Bindings bindings{&m.ids(), &m.values()};
+  Bindings bindings = m.bindings();
   for (const Expression& e : rule.expressions) {
     KISEE_ASSIGN_OR_RETURN(Term result, Evaluate(e, bindings, symbols, externs));
     if (result.kind != TermKind::kBool) {

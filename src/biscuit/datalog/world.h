@@ -8,6 +8,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <span>
 #include <unordered_set>
 
 #include "biscuit/datalog/datalog.h"
@@ -56,10 +57,17 @@ using ExternFunction =
     std::function<Result<Term>(SymbolTable& symbols, const Term& left, const Term* right)>;
 using ExternFunctions = std::unordered_map<std::string, ExternFunction>;
 
+// A rule variable while a body is matched: its id, the term it is bound to
+// (null while free) and the body position that bound it.
+struct Variable {
+  std::uint32_t id = 0;
+  const Term* value = nullptr;
+  std::size_t depth = 0;
+};
+
 // Variables bound while matching a rule body.
 struct Bindings {
-  const std::vector<std::uint32_t>* ids = nullptr;
-  const std::vector<const Term*>* values = nullptr;
+  std::span<const Variable> variables;
 };
 
 // Evaluate runs an expression. REQUIRES: every variable in `bindings`.
