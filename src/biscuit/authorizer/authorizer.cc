@@ -208,6 +208,7 @@ Result<std::unique_ptr<internal::AuthorizerState>> BuildState(
       }
     }
     datalog::Translator token_tr(t.symbols, s->symbols);
+    s->blocks.reserve(t.decoded.size());
     for (std::size_t i = 0; i < t.decoded.size(); ++i) {
       const datalog::Block& block = t.decoded[i];
       const bool own_table = i > 0 && block.external_key.has_value();

@@ -68,6 +68,8 @@ std::string SymbolTable::GetOr(std::uint64_t id) const {
 }
 
 Status SymbolTable::Extend(const std::vector<std::string>& symbols) {
+  symbols_.reserve(symbols_.size() + symbols.size());
+  index_.reserve(symbols_.size() + symbols.size());
   for (const std::string& s : symbols) {
     if (Find(s).has_value()) {
       return MakeError(ErrorKind::kSymbolTableOverlap, "symbol table overlap: \"" + s + "\"");
