@@ -129,6 +129,34 @@ TEST(Engine, JoinsUseIndexesNotNestedScans) {
   EXPECT_LT(world.match_attempts(), 20u * 3000u);
 }
 
+TEST(Engine, TransitiveClosureKeepsIndexesAndDeduplicationCurrent) {
+  // Every iteration derives the known paths again (deduplicated through the
+  // hash index once a name holds many facts) and extends them through the
+  // argument index built in the first iteration.
+  datalog::SymbolTable symbols;
+  std::string code =
+      "path($a, $b) <- edge($a, $b); path($a, $c) <- path($a, $b), edge($b, $c);"
+      "edge(0, 1); edge(0, 1);";
+  for (int i = 1; i < 30; ++i) {
+    code += "edge(" + std::to_string(i) + ", " + std::to_string(i + 1) + ");";
+  }
+  auto parsed = parser::ParseSource(code, symbols, parser::SourceKind::kAuthorizer);
+  ASSERT_TRUE(parsed);
+  datalog::World world;
+  datalog::Origin origin;
+  origin.Insert(datalog::kAuthorizerId);
+  for (auto& f : parsed->facts) world.AddFact(origin, f);
+  for (auto& r : parsed->rules) world.AddRule(datalog::kAuthorizerId, datalog::DefaultTrusted(), r);
+  ASSERT_TRUE(world.Run(symbols, {100000, 100, std::chrono::seconds(10)}));
+  EXPECT_EQ(world.facts().size(), 30u + 30u * 31u / 2u);
+  auto query =
+      parser::ParseQuery("found(true) <- path(0, 30), path(12, 13), path(29, 30)", symbols);
+  ASSERT_TRUE(query);
+  auto found = world.QueryMatch(*query, datalog::kAuthorizerId, datalog::DefaultTrusted(), symbols);
+  ASSERT_TRUE(found);
+  EXPECT_TRUE(*found);
+}
+
 TEST(Engine, OriginsHoldBlocksPastTheFirstWord) {
   datalog::Origin a;
   for (std::uint32_t id : {70u, 3u, datalog::kAuthorizerId, 64u, 63u, 70u}) a.Insert(id);

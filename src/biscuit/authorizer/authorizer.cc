@@ -443,8 +443,10 @@ AuthorizerWorld Authorizer::World() {
       }
     }
     if (has_authorizer) f.origin.insert(f.origin.begin(), std::nullopt);
-    for (const datalog::Fact& fact : group->facts) {
-      f.facts.push_back(parser::PrintPredicate(fact.predicate, s.symbols));
+    for (const auto& [name, bucket] : group->by_name) {
+      for (const datalog::Fact& fact : bucket.facts) {
+        f.facts.push_back(parser::PrintPredicate(fact.predicate, s.symbols));
+      }
     }
     if (f.facts.empty()) continue;
     std::sort(f.facts.begin(), f.facts.end());

@@ -92,48 +92,62 @@ TrustedOrigins TrustedFromScopes(
 }
 
 bool FactSet::Insert(const Origin& origin, Fact fact) {
-  Group* group = nullptr;
-  if (auto it = by_origin_.find(origin); it != by_origin_.end()) {
-    group = it->second;
+  auto [slot, created] = by_origin_.try_emplace(origin);
+  Group& group = slot->second;
+  if (created) {
+    group.origin = origin;
+    groups_.push_back(&group);
+  }
+  Bucket& bucket = group.by_name[fact.predicate.name];
+  std::vector<Fact>& facts = bucket.facts;
+  // Names are equal within a bucket, so only the terms are compared.
+  auto same = [&fact](const Fact& f) { return f.predicate.terms == fact.predicate.terms; };
+  std::size_t hash = 0;
+  if (facts.size() < kScanLimit) {
+    if (std::any_of(facts.begin(), facts.end(), same)) {
+      return false;
+    }
   } else {
-    groups_.push_back(std::make_unique<Group>());
-    group = groups_.back().get();
-    group->origin = origin;
-    by_origin_.emplace(origin, group);
+    if (facts.size() == kScanLimit) {
+      for (std::uint32_t i = 0; i < facts.size(); ++i) {
+        bucket.by_hash.emplace(HashFact(facts[i]), i);
+      }
+    }
+    hash = HashFact(fact);
+    auto [first, last] = bucket.by_hash.equal_range(hash);
+    for (auto it = first; it != last; ++it) {
+      if (same(facts[it->second])) {
+        return false;
+      }
+    }
   }
-  auto [it, inserted] = group->facts.insert(std::move(fact));
-  if (!inserted) {
-    return false;
+  const auto position = static_cast<std::uint32_t>(facts.size());
+  if (facts.size() >= kScanLimit) {
+    bucket.by_hash.emplace(hash, position);
   }
+  facts.push_back(std::move(fact));
   ++size_;
-  const Fact* stored = &*it;
-  const std::uint64_t name = stored->predicate.name;
-  group->by_name[name].push_back(stored);
   // Keep already-built indexes current.
-  for (std::size_t pos = 0; pos < stored->predicate.terms.size(); ++pos) {
-    auto idx = group->indexes.find(name * 64 + pos);
-    if (idx != group->indexes.end()) {
-      idx->second[HashTerm(stored->predicate.terms[pos])].push_back(stored);
+  const auto& terms = facts.back().predicate.terms;
+  for (auto& [index_position, index] : bucket.indexes) {
+    if (index_position < terms.size()) {
+      index[HashTerm(terms[index_position])].push_back(position);
     }
   }
   return true;
 }
 
-const std::vector<const Fact*>& FactSet::Lookup(Group& group, std::uint64_t name,
-                                                std::size_t position, const Term& value) {
-  static const std::vector<const Fact*> kEmpty;
-  const std::uint64_t key = name * 64 + position;
-  auto idx = group.indexes.find(key);
-  if (idx == group.indexes.end()) {
-    auto& built = group.indexes[key];
-    if (auto facts = group.by_name.find(name); facts != group.by_name.end()) {
-      for (const Fact* f : facts->second) {
-        if (position < f->predicate.terms.size()) {
-          built[HashTerm(f->predicate.terms[position])].push_back(f);
-        }
+const std::vector<std::uint32_t>& FactSet::Lookup(Bucket& bucket, std::size_t position,
+                                                  const Term& value) {
+  static const std::vector<std::uint32_t> kEmpty;
+  auto [idx, created] = bucket.indexes.try_emplace(position);
+  if (created) {
+    for (std::uint32_t i = 0; i < bucket.facts.size(); ++i) {
+      const auto& terms = bucket.facts[i].predicate.terms;
+      if (position < terms.size()) {
+        idx->second[HashTerm(terms[position])].push_back(i);
       }
     }
-    idx = group.indexes.find(key);
   }
   auto hit = idx->second.find(HashTerm(value));
   return hit == idx->second.end() ? kEmpty : hit->second;
@@ -227,8 +241,7 @@ class Matcher {
     }
     // Groups are tested here rather than listed up front: a subset test is
     // two word operations, and the list would be an allocation per query.
-    for (const auto& owned : facts_.groups()) {
-      FactSet::Group* group = owned.get();
+    for (FactSet::Group* group : facts_.groups()) {
       if (!group->origin.IsSubsetOf(trusted_)) {
         continue;
       }
@@ -236,27 +249,37 @@ class Matcher {
       if (named == group->by_name.end()) {
         continue;
       }
-      const std::vector<const Fact*>* candidates = &named->second;
-      if (key_value != nullptr && candidates->size() > kIndexThreshold) {
-        candidates = &facts_.Lookup(*group, pred.name, key_pos, *key_value);
-      }
+      FactSet::Bucket& bucket = named->second;
       matched_[depth] = group;
-      for (std::size_t c = 0; c < candidates->size(); ++c) {
-        const Fact* fact = (*candidates)[c];
-        ++attempts_;
-        if (!Unify(pred, *fact, depth)) {
-          Unbind(depth);
-          continue;
+      if (key_value != nullptr && bucket.facts.size() > kIndexThreshold) {
+        for (std::uint32_t position : facts_.Lookup(bucket, key_pos, *key_value)) {
+          KISEE_RETURN_IF_ERROR(Try(pred, bucket.facts[position], depth, on_match));
+          if (stop_) {
+            return {};
+          }
         }
-        Status status = Join(depth + 1, on_match);
-        Unbind(depth);
-        KISEE_RETURN_IF_ERROR(status);
-        if (stop_) {
-          return {};
+      } else {
+        for (const Fact& fact : bucket.facts) {
+          KISEE_RETURN_IF_ERROR(Try(pred, fact, depth, on_match));
+          if (stop_) {
+            return {};
+          }
         }
       }
     }
     return {};
+  }
+
+  // Try matches `fact` against body predicate `depth`, then the rest.
+  template <typename F>
+  Status Try(const Predicate& pred, const Fact& fact, std::size_t depth, F& on_match) {
+    ++attempts_;
+    Status status;
+    if (Unify(pred, fact, depth)) {
+      status = Join(depth + 1, on_match);
+    }
+    Unbind(depth);
+    return status;
   }
 
   // Unify binds the free variables of `pred` to the terms of `fact`. The
@@ -264,8 +287,7 @@ class Matcher {
   // clears them again (on failure too).
   bool Unify(const Predicate& pred, const Fact& fact, std::size_t depth) {
     const auto& terms = fact.predicate.terms;
-    // Index keys can collide across names, so the name is checked here too.
-    if (fact.predicate.name != pred.name || terms.size() != pred.terms.size()) {
+    if (terms.size() != pred.terms.size()) {
       return false;
     }
     for (std::size_t i = 0; i < terms.size(); ++i) {

@@ -80,30 +80,47 @@ struct RunLimits {
   std::chrono::nanoseconds max_time = std::chrono::milliseconds(1);
 };
 
+// FactSet holds facts by origin, then by predicate name. A name's facts are
+// kept in one vector in insertion order: joins scan it directly, and small
+// worlds (the usual authorization) cost a few allocations, not one per fact.
+// Past kScanLimit facts a name gets a hash index for deduplication, and
+// joins build per-argument indexes on first use, so large worlds stay
+// linear.
 class FactSet {
  public:
+  static constexpr std::size_t kScanLimit = 8;
+
+  struct Bucket {
+    std::vector<Fact> facts;
+    // Fact hash -> position; only past kScanLimit facts.
+    std::unordered_multimap<std::size_t, std::uint32_t> by_hash;
+    // Argument position -> term hash -> positions; built on first use.
+    std::unordered_map<std::size_t, std::unordered_map<std::size_t, std::vector<std::uint32_t>>>
+        indexes;
+  };
   struct Group {
     Origin origin;
-    std::unordered_set<Fact, FactHash> facts;
-    std::unordered_map<std::uint64_t, std::vector<const Fact*>> by_name;
-    // (name, position) -> term hash -> facts; built on first use.
-    std::unordered_map<std::uint64_t, std::unordered_map<std::size_t, std::vector<const Fact*>>>
-        indexes;
-    std::unordered_map<std::uint64_t, std::uint32_t> index_arity;
+    std::unordered_map<std::uint64_t, Bucket> by_name;
   };
+
+  FactSet() = default;
+  // Groups and buckets are referred to by address.
+  FactSet(const FactSet&) = delete;
+  FactSet& operator=(const FactSet&) = delete;
 
   // Insert adds `fact` under `origin`; returns whether it was new there.
   bool Insert(const Origin& origin, Fact fact);
   std::size_t size() const { return size_; }
-  const std::vector<std::unique_ptr<Group>>& groups() const { return groups_; }
-  // Lookup returns the facts of `group` named `name` whose argument `position`
-  // hashes like `value` (a superset of the matches).
-  const std::vector<const Fact*>& Lookup(Group& group, std::uint64_t name, std::size_t position,
-                                         const Term& value);
+  // groups: in order of creation.
+  const std::vector<Group*>& groups() const { return groups_; }
+  // Lookup returns the positions of the facts of `bucket` whose argument
+  // `position` hashes like `value` (a superset of the matches).
+  // REQUIRES: no Insert while the returned list is in use.
+  const std::vector<std::uint32_t>& Lookup(Bucket& bucket, std::size_t position, const Term& value);
 
  private:
-  std::vector<std::unique_ptr<Group>> groups_;
-  std::map<Origin, Group*> by_origin_;
+  std::map<Origin, Group> by_origin_;
+  std::vector<Group*> groups_;
   std::size_t size_ = 0;
 };
 
