@@ -112,11 +112,7 @@ namespace {
 Status MergeInto(internal::BuilderContent& content, parser::SourceResult parsed,
                  const Params& params, const ScopeParams& scope_params) {
   KISEE_RETURN_IF_ERROR(internal::ApplyParams(parsed, content.symbols, params, scope_params));
-  auto& dst = content.source;
-  for (auto& x : parsed.facts) dst.facts.push_back(std::move(x));
-  for (auto& x : parsed.rules) dst.rules.push_back(std::move(x));
-  for (auto& x : parsed.checks) dst.checks.push_back(std::move(x));
-  for (auto& x : parsed.policies) dst.policies.push_back(std::move(x));
+  internal::AppendSource(content.source, std::move(parsed));
   return {};
 }
 

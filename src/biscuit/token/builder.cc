@@ -126,7 +126,26 @@ class ParamApplier {
   std::set<std::string> used_scopes_;
 };
 
+template <typename T>
+void AppendAll(std::vector<T>& to, std::vector<T>& from) {
+  // The usual case is a single AddCode: take the parsed vectors whole
+  // instead of growing empty ones element by element.
+  if (to.empty()) {
+    to = std::move(from);
+  } else {
+    to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+  }
+}
+
 }  // namespace
+
+void AppendSource(parser::SourceResult& to, parser::SourceResult&& from) {
+  AppendAll(to.scopes, from.scopes);
+  AppendAll(to.facts, from.facts);
+  AppendAll(to.rules, from.rules);
+  AppendAll(to.checks, from.checks);
+  AppendAll(to.policies, from.policies);
+}
 
 Status ApplyParams(parser::SourceResult& source, datalog::SymbolTable& symbols,
                    const Params& params, const ScopeParams& scope_params) {
@@ -183,12 +202,7 @@ namespace {
 Status Merge(internal::BuilderContent& content, parser::SourceResult parsed, const Params& params,
              const ScopeParams& scope_params) {
   KISEE_RETURN_IF_ERROR(internal::ApplyParams(parsed, content.symbols, params, scope_params));
-  auto& dst = content.source;
-  for (auto& x : parsed.facts) dst.facts.push_back(std::move(x));
-  for (auto& x : parsed.rules) dst.rules.push_back(std::move(x));
-  for (auto& x : parsed.checks) dst.checks.push_back(std::move(x));
-  for (auto& x : parsed.scopes) dst.scopes.push_back(std::move(x));
-  for (auto& x : parsed.policies) dst.policies.push_back(std::move(x));
+  internal::AppendSource(content.source, std::move(parsed));
   return {};
 }
 

@@ -22,6 +22,9 @@ struct BuilderContent {
 Status ApplyParams(parser::SourceResult& source, datalog::SymbolTable& symbols,
                    const Params& params, const ScopeParams& scope_params);
 
+// AppendSource moves everything parsed in `from` to the end of `to`.
+void AppendSource(parser::SourceResult& to, parser::SourceResult&& from);
+
 // Value <-> Term through a symbol table.
 datalog::Term ValueToTerm(const Value& value, datalog::SymbolTable& symbols);
 Result<Value> TermToValue(const datalog::Term& term, const datalog::SymbolTable& symbols);
