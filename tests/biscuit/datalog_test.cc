@@ -157,6 +157,33 @@ TEST(Engine, TransitiveClosureKeepsIndexesAndDeduplicationCurrent) {
   EXPECT_TRUE(*found);
 }
 
+TEST(SymbolTable, InternsManyStringsWithStableIds) {
+  // Small tables are scanned, larger ones indexed: ids must not change
+  // across the switch, in a copy, or for strings added by Extend.
+  datalog::SymbolTable symbols;
+  std::vector<std::uint64_t> ids;
+  for (int i = 0; i < 40; ++i) ids.push_back(symbols.Insert("s" + std::to_string(i)));
+  EXPECT_EQ(symbols.Insert("read"), 0u);
+  datalog::SymbolTable copy = symbols;
+  for (int i = 0; i < 40; ++i) {
+    std::string s = "s" + std::to_string(i);
+    EXPECT_EQ(ids[static_cast<std::size_t>(i)],
+              datalog::kSymbolOffset + static_cast<std::uint64_t>(i));
+    EXPECT_EQ(symbols.Insert(s), ids[static_cast<std::size_t>(i)]);
+    EXPECT_EQ(copy.Find(s), ids[static_cast<std::size_t>(i)]);
+    EXPECT_EQ(copy.Get(ids[static_cast<std::size_t>(i)]), s);
+  }
+  EXPECT_FALSE(symbols.Find("s40").has_value());
+  EXPECT_EQ(symbols.Extend({"s3"}).error().kind(), ErrorKind::kSymbolTableOverlap);
+  EXPECT_EQ(symbols.Extend({"s39"}).error().kind(), ErrorKind::kSymbolTableOverlap);
+  ASSERT_TRUE(symbols.Extend({"t1", "t2"}));
+  EXPECT_EQ(symbols.Find("t2"), datalog::kSymbolOffset + 41);
+  datalog::SymbolTable small;
+  ASSERT_TRUE(small.Extend({"a", "b"}));
+  EXPECT_EQ(small.Extend({"b"}).error().kind(), ErrorKind::kSymbolTableOverlap);
+  EXPECT_EQ(small.Find("b"), datalog::kSymbolOffset + 1);
+}
+
 TEST(Engine, OriginsHoldBlocksPastTheFirstWord) {
   datalog::Origin a;
   for (std::uint32_t id : {70u, 3u, datalog::kAuthorizerId, 64u, 63u, 70u}) a.Insert(id);

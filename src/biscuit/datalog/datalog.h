@@ -228,6 +228,13 @@ class SymbolTable {
   std::size_t size() const { return symbols_.size(); }
 
  private:
+  // A token's table holds a handful of strings: up to kScanLimit a scan
+  // finds them, which beats hashing and allocates nothing; past that,
+  // index_ is built and kept up to date.
+  static constexpr std::size_t kScanLimit = 16;
+  std::optional<std::uint64_t> FindUser(std::string_view s) const;
+  void Add(std::string_view s);
+
   std::vector<std::string> symbols_;
   std::unordered_map<std::string, std::uint64_t, StringHash, std::equal_to<>> index_;
   std::vector<PublicKeyData> keys_;

@@ -26,10 +26,14 @@ const std::unordered_map<std::string_view, std::uint64_t>& DefaultIndex() {
 
 std::span<const std::string_view> DefaultSymbols() { return kDefaultSymbols; }
 
-std::optional<std::uint64_t> SymbolTable::Find(std::string_view s) const {
-  const auto& defaults = DefaultIndex();
-  if (auto it = defaults.find(s); it != defaults.end()) {
-    return it->second;
+std::optional<std::uint64_t> SymbolTable::FindUser(std::string_view s) const {
+  if (symbols_.size() <= kScanLimit) {
+    for (std::size_t i = 0; i < symbols_.size(); ++i) {
+      if (symbols_[i] == s) {
+        return kSymbolOffset + i;
+      }
+    }
+    return std::nullopt;
   }
   if (auto it = index_.find(s); it != index_.end()) {
     return it->second;
@@ -37,14 +41,31 @@ std::optional<std::uint64_t> SymbolTable::Find(std::string_view s) const {
   return std::nullopt;
 }
 
+void SymbolTable::Add(std::string_view s) {
+  symbols_.emplace_back(s);
+  if (symbols_.size() == kScanLimit + 1) {
+    for (std::size_t i = 0; i < symbols_.size(); ++i) {
+      index_.emplace(symbols_[i], kSymbolOffset + i);
+    }
+  } else if (symbols_.size() > kScanLimit) {
+    index_.emplace(symbols_.back(), kSymbolOffset + symbols_.size() - 1);
+  }
+}
+
+std::optional<std::uint64_t> SymbolTable::Find(std::string_view s) const {
+  const auto& defaults = DefaultIndex();
+  if (auto it = defaults.find(s); it != defaults.end()) {
+    return it->second;
+  }
+  return FindUser(s);
+}
+
 std::uint64_t SymbolTable::Insert(std::string_view s) {
   if (auto id = Find(s); id.has_value()) {
     return *id;
   }
-  std::uint64_t id = kSymbolOffset + symbols_.size();
-  symbols_.emplace_back(s);
-  index_.emplace(symbols_.back(), id);
-  return id;
+  Add(s);
+  return kSymbolOffset + symbols_.size() - 1;
 }
 
 std::optional<std::string_view> SymbolTable::Get(std::uint64_t id) const {
@@ -69,14 +90,11 @@ std::string SymbolTable::GetOr(std::uint64_t id) const {
 
 Status SymbolTable::Extend(const std::vector<std::string>& symbols) {
   symbols_.reserve(symbols_.size() + symbols.size());
-  index_.reserve(symbols_.size() + symbols.size());
   for (const std::string& s : symbols) {
     if (Find(s).has_value()) {
       return MakeError(ErrorKind::kSymbolTableOverlap, "symbol table overlap: \"" + s + "\"");
     }
-    std::uint64_t id = kSymbolOffset + symbols_.size();
-    symbols_.push_back(s);
-    index_.emplace(s, id);
+    Add(s);
   }
   return {};
 }
