@@ -244,6 +244,7 @@ Result<std::unique_ptr<internal::AuthorizerState>> BuildState(
             datalog::TrustedFromScopes(x.scopes, block_trusted, id, s->key_blocks);
         s->world.AddRule(id, std::move(trusted), std::move(x));
       }
+      out.checks.reserve(block.checks.size());
       for (const datalog::Check& c : block.checks) {
         KISEE_ASSIGN_OR_RETURN(datalog::Check x, tr.Translate(c));
         out.checks.push_back(std::move(x));

@@ -96,10 +96,16 @@ bool FactSet::Insert(const Origin& origin, Fact fact) {
   Group& group = slot->second;
   if (created) {
     group.origin = origin;
+    if (groups_.empty()) {
+      groups_.reserve(kInitialCapacity);
+    }
     groups_.push_back(&group);
   }
   Bucket& bucket = group.by_name[fact.predicate.name];
   std::vector<Fact>& facts = bucket.facts;
+  if (facts.empty()) {
+    facts.reserve(kInitialCapacity);
+  }
   // Names are equal within a bucket, so only the terms are compared.
   auto same = [&fact](const Fact& f) { return f.predicate.terms == fact.predicate.terms; };
   std::size_t hash = 0;

@@ -89,6 +89,9 @@ struct RunLimits {
 class FactSet {
  public:
   static constexpr std::size_t kScanLimit = 8;
+  // Vectors of groups and of a name's facts start with room for a few: most
+  // hold one to four, and growing from one reallocates twice on the way.
+  static constexpr std::size_t kInitialCapacity = 4;
 
   struct Bucket {
     std::vector<Fact> facts;
