@@ -16,6 +16,7 @@
 
 #include "kisee/biscuit/error.h"
 #include "kisee/core/bytes.h"
+#include "kisee/core/error.h"
 
 namespace kisee::biscuit::datalog {
 
@@ -268,22 +269,30 @@ Status CheckVersionCompatibility(const Block& block, std::uint32_t version);
 
 // Translator re-interns symbols and keys from one table into another (used to
 // bring token blocks into the authorizer's table, or builder content into a
-// token's table).
+// token's table). New strings enter `to` in order of first use. Remap
+// rewrites a copy in place; Translate returns a translated copy.
 class Translator {
  public:
   Translator(const SymbolTable& from, SymbolTable& to) : from_(from), to_(to) {}
-  Result<Term> Translate(const Term& t);
-  Result<Predicate> Translate(const Predicate& p);
-  Result<Fact> Translate(const Fact& f);
-  Result<Rule> Translate(const Rule& r);
-  Result<Check> Translate(const Check& c);
-  Result<Policy> Translate(const Policy& p);
-  Result<Scope> Translate(const Scope& s);
-  Result<Expression> Translate(const Expression& e);
+  Status Remap(Term& t);
+  Status Remap(Predicate& p);
+  Status Remap(Fact& f) { return Remap(f.predicate); }
+  Status Remap(Rule& r);
+  Status Remap(Check& c);
+  Status Remap(Policy& p);
+  Status Remap(Scope& s);
+  Status Remap(Expression& e) { return RemapOps(e.ops); }
+
+  template <typename T>
+  Result<T> Translate(const T& x) {
+    T out = x;
+    KISEE_RETURN_IF_ERROR(Remap(out));
+    return out;
+  }
 
  private:
-  Result<std::uint64_t> Symbol(std::uint64_t id);
-  Result<std::vector<Op>> TranslateOps(const std::vector<Op>& ops);
+  Status Symbol(std::uint64_t& id);
+  Status RemapOps(std::vector<Op>& ops);
   const SymbolTable& from_;
   SymbolTable& to_;
   // cache_[id - kSymbolOffset]: the translated user symbol, or kUnmapped.

@@ -305,12 +305,13 @@ bool RuleVariablesAreBound(const Rule& rule) {
   return true;
 }
 
-Result<std::uint64_t> Translator::Symbol(std::uint64_t id) {
+// Symbol maps `id` in place.
+Status Translator::Symbol(std::uint64_t& id) {
   if (id < kSymbolOffset) {
     if (id >= DefaultSymbols().size()) {
       return MakeError(ErrorKind::kUnknownSymbol, "unknown symbol " + std::to_string(id));
     }
-    return id;
+    return {};
   }
   // User ids are dense, so the cache is a flat array rather than a map:
   // translation looks up every symbol of every term.
@@ -324,151 +325,121 @@ Result<std::uint64_t> Translator::Symbol(std::uint64_t id) {
   if (cache_[index] == kUnmapped) {
     cache_[index] = to_.Insert(from_.user_symbols()[index]);
   }
-  return cache_[index];
+  id = cache_[index];
+  return {};
 }
 
-Result<Term> Translator::Translate(const Term& t) {
+Status Translator::Remap(Term& t) {
   switch (t.kind) {
-    case TermKind::kString: {
-      KISEE_ASSIGN_OR_RETURN(std::uint64_t id, Symbol(t.bits));
-      return Term::String(id);
-    }
-    case TermKind::kVariable: {
-      KISEE_ASSIGN_OR_RETURN(std::uint64_t id, Symbol(t.bits));
-      return Term::Variable(static_cast<std::uint32_t>(id));
-    }
+    case TermKind::kString:
+    case TermKind::kVariable:
+      return Symbol(t.bits);
     case TermKind::kSet:
     case TermKind::kArray: {
-      std::vector<Term> items;
-      items.reserve(t.items().size());
-      for (const Term& item : t.items()) {
-        KISEE_ASSIGN_OR_RETURN(Term x, Translate(item));
-        items.push_back(std::move(x));
+      // Payloads are shared and immutable: remap a copy of the items (a set
+      // is sorted again, as its order follows the ids).
+      std::vector<Term> items = t.items();
+      for (Term& item : items) {
+        KISEE_RETURN_IF_ERROR(Remap(item));
       }
-      return t.kind == TermKind::kSet ? Term::MakeSet(std::move(items))
-                                      : Term::MakeArray(std::move(items));
+      t = t.kind == TermKind::kSet ? Term::MakeSet(std::move(items))
+                                   : Term::MakeArray(std::move(items));
+      return {};
     }
     case TermKind::kMap: {
-      std::vector<std::pair<Term, Term>> entries;
-      for (const auto& [k, v] : t.entries()) {
-        KISEE_ASSIGN_OR_RETURN(Term key, Translate(k));
-        KISEE_ASSIGN_OR_RETURN(Term value, Translate(v));
-        entries.emplace_back(std::move(key), std::move(value));
+      std::vector<std::pair<Term, Term>> entries = t.entries();
+      for (auto& [key, value] : entries) {
+        KISEE_RETURN_IF_ERROR(Remap(key));
+        KISEE_RETURN_IF_ERROR(Remap(value));
       }
-      return Term::MakeMap(std::move(entries));
+      t = Term::MakeMap(std::move(entries));
+      return {};
     }
     default:
-      return t;
+      return {};
   }
 }
 
-Result<Predicate> Translator::Translate(const Predicate& p) {
-  Predicate out;
-  KISEE_ASSIGN_OR_RETURN(out.name, Symbol(p.name));
-  out.terms.reserve(p.terms.size());
-  for (const Term& t : p.terms) {
-    KISEE_ASSIGN_OR_RETURN(Term x, Translate(t));
-    out.terms.push_back(std::move(x));
+Status Translator::Remap(Predicate& p) {
+  KISEE_RETURN_IF_ERROR(Symbol(p.name));
+  for (Term& t : p.terms) {
+    KISEE_RETURN_IF_ERROR(Remap(t));
   }
-  return out;
+  return {};
 }
 
-Result<Fact> Translator::Translate(const Fact& f) {
-  KISEE_ASSIGN_OR_RETURN(Predicate p, Translate(f.predicate));
-  return Fact{std::move(p)};
-}
-
-Result<std::vector<Op>> Translator::TranslateOps(const std::vector<Op>& ops) {
-  std::vector<Op> out;
-  out.reserve(ops.size());
-  for (const Op& op : ops) {
-    Op copy = op;
+Status Translator::RemapOps(std::vector<Op>& ops) {
+  for (Op& op : ops) {
     switch (op.kind) {
-      case OpKind::kValue: {
-        KISEE_ASSIGN_OR_RETURN(copy.value, Translate(op.value));
+      case OpKind::kValue:
+        KISEE_RETURN_IF_ERROR(Remap(op.value));
         break;
-      }
       case OpKind::kUnary:
         if (op.unary == UnaryOp::kFfi) {
-          KISEE_ASSIGN_OR_RETURN(copy.ffi_name, Symbol(op.ffi_name));
+          KISEE_RETURN_IF_ERROR(Symbol(op.ffi_name));
         }
         break;
       case OpKind::kBinary:
         if (op.binary == BinaryOp::kFfi) {
-          KISEE_ASSIGN_OR_RETURN(copy.ffi_name, Symbol(op.ffi_name));
+          KISEE_RETURN_IF_ERROR(Symbol(op.ffi_name));
         }
         break;
       case OpKind::kClosure: {
-        auto closure = std::make_shared<Closure>();
-        for (std::uint32_t p : op.closure->params) {
-          KISEE_ASSIGN_OR_RETURN(std::uint64_t id, Symbol(p));
-          closure->params.push_back(static_cast<std::uint32_t>(id));
+        // Closures are shared and immutable too.
+        auto closure = std::make_shared<Closure>(*op.closure);
+        for (std::uint32_t& param : closure->params) {
+          std::uint64_t id = param;
+          KISEE_RETURN_IF_ERROR(Symbol(id));
+          param = static_cast<std::uint32_t>(id);
         }
-        KISEE_ASSIGN_OR_RETURN(closure->ops, TranslateOps(op.closure->ops));
-        copy.closure = std::move(closure);
+        KISEE_RETURN_IF_ERROR(RemapOps(closure->ops));
+        op.closure = std::move(closure);
         break;
       }
     }
-    out.push_back(std::move(copy));
   }
-  return out;
+  return {};
 }
 
-Result<Expression> Translator::Translate(const Expression& e) {
-  KISEE_ASSIGN_OR_RETURN(std::vector<Op> ops, TranslateOps(e.ops));
-  return Expression{std::move(ops)};
-}
-
-Result<Scope> Translator::Translate(const Scope& s) {
+Status Translator::Remap(Scope& s) {
   if (s.kind != ScopeKind::kPublicKey) {
-    return s;
+    return {};
   }
   const PublicKeyData* key = from_.GetKey(s.public_key);
   if (key == nullptr) {
     return MakeError(ErrorKind::kUnknownPublicKey,
                      "unknown public key index " + std::to_string(s.public_key));
   }
-  Scope out = s;
-  out.public_key = to_.InsertKey(*key);
-  return out;
+  s.public_key = to_.InsertKey(*key);
+  return {};
 }
 
-Result<Rule> Translator::Translate(const Rule& r) {
-  Rule out;
-  KISEE_ASSIGN_OR_RETURN(out.head, Translate(r.head));
-  for (const Predicate& p : r.body) {
-    KISEE_ASSIGN_OR_RETURN(Predicate x, Translate(p));
-    out.body.push_back(std::move(x));
+Status Translator::Remap(Rule& r) {
+  KISEE_RETURN_IF_ERROR(Remap(r.head));
+  for (Predicate& p : r.body) {
+    KISEE_RETURN_IF_ERROR(Remap(p));
   }
-  for (const Expression& e : r.expressions) {
-    KISEE_ASSIGN_OR_RETURN(Expression x, Translate(e));
-    out.expressions.push_back(std::move(x));
+  for (Expression& e : r.expressions) {
+    KISEE_RETURN_IF_ERROR(Remap(e));
   }
-  for (const Scope& s : r.scopes) {
-    KISEE_ASSIGN_OR_RETURN(Scope x, Translate(s));
-    out.scopes.push_back(std::move(x));
+  for (Scope& s : r.scopes) {
+    KISEE_RETURN_IF_ERROR(Remap(s));
   }
-  return out;
+  return {};
 }
 
-Result<Check> Translator::Translate(const Check& c) {
-  Check out;
-  out.kind = c.kind;
-  for (const Rule& q : c.queries) {
-    KISEE_ASSIGN_OR_RETURN(Rule x, Translate(q));
-    out.queries.push_back(std::move(x));
+Status Translator::Remap(Check& c) {
+  for (Rule& q : c.queries) {
+    KISEE_RETURN_IF_ERROR(Remap(q));
   }
-  return out;
+  return {};
 }
 
-Result<Policy> Translator::Translate(const Policy& p) {
-  Policy out;
-  out.kind = p.kind;
-  for (const Rule& q : p.queries) {
-    KISEE_ASSIGN_OR_RETURN(Rule x, Translate(q));
-    out.queries.push_back(std::move(x));
+Status Translator::Remap(Policy& p) {
+  for (Rule& q : p.queries) {
+    KISEE_RETURN_IF_ERROR(Remap(q));
   }
-  return out;
+  return {};
 }
 
 }  // namespace kisee::biscuit::datalog
