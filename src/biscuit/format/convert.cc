@@ -120,15 +120,16 @@ void TermToProto(const Term& t, pb::Term* out) {
   }
 }
 
-Result<Predicate> PredicateFromProto(const pb::Predicate& p) {
-  Predicate out;
+// The *FromProto functions below fill `out` in place: returning each
+// predicate, rule and check by value moved it through a Result at every
+// level.
+Status PredicateFromProto(const pb::Predicate& p, Predicate& out) {
   out.name = p.name();
   out.terms.reserve(static_cast<std::size_t>(p.terms_size()));
   for (const auto& t : p.terms()) {
-    KISEE_ASSIGN_OR_RETURN(Term x, TermFromProto(t, 0));
-    out.terms.push_back(std::move(x));
+    KISEE_ASSIGN_OR_RETURN(out.terms.emplace_back(), TermFromProto(t, 0));
   }
-  return out;
+  return {};
 }
 
 void PredicateToProto(const Predicate& p, pb::Predicate* out) {
@@ -229,25 +230,21 @@ void ScopeToProto(const Scope& s, pb::Scope* out) {
   }
 }
 
-Result<Rule> RuleFromProto(const pb::Rule& r) {
-  Rule out;
-  KISEE_ASSIGN_OR_RETURN(out.head, PredicateFromProto(r.head()));
+Status RuleFromProto(const pb::Rule& r, Rule& out) {
+  KISEE_RETURN_IF_ERROR(PredicateFromProto(r.head(), out.head));
   out.body.reserve(static_cast<std::size_t>(r.body_size()));
   out.expressions.reserve(static_cast<std::size_t>(r.expressions_size()));
   out.scopes.reserve(static_cast<std::size_t>(r.scope_size()));
   for (const auto& p : r.body()) {
-    KISEE_ASSIGN_OR_RETURN(Predicate x, PredicateFromProto(p));
-    out.body.push_back(std::move(x));
+    KISEE_RETURN_IF_ERROR(PredicateFromProto(p, out.body.emplace_back()));
   }
   for (const auto& e : r.expressions()) {
-    KISEE_ASSIGN_OR_RETURN(std::vector<Op> ops, OpsFromProto(e.ops(), 0));
-    out.expressions.push_back(Expression{std::move(ops)});
+    KISEE_ASSIGN_OR_RETURN(out.expressions.emplace_back().ops, OpsFromProto(e.ops(), 0));
   }
   for (const auto& s : r.scope()) {
-    KISEE_ASSIGN_OR_RETURN(Scope x, ScopeFromProto(s));
-    out.scopes.push_back(std::move(x));
+    KISEE_ASSIGN_OR_RETURN(out.scopes.emplace_back(), ScopeFromProto(s));
   }
-  return out;
+  return {};
 }
 
 void RuleToProto(const Rule& r, pb::Rule* out) {
@@ -298,15 +295,14 @@ Result<Block> DecodeBlock(ByteView bytes, std::optional<PublicKeyData> external_
   block.checks.reserve(static_cast<std::size_t>(proto.checks_size()));
   block.scopes.reserve(static_cast<std::size_t>(proto.scope_size()));
   for (const auto& f : proto.facts()) {
-    KISEE_ASSIGN_OR_RETURN(Predicate p, PredicateFromProto(f.predicate()));
+    Predicate& p = block.facts.emplace_back().predicate;
+    KISEE_RETURN_IF_ERROR(PredicateFromProto(f.predicate(), p));
     for (const Term& t : p.terms) {
       if (t.is_variable()) return Bad("variables are not allowed in facts");
     }
-    block.facts.push_back(Fact{std::move(p)});
   }
   for (const auto& r : proto.rules()) {
-    KISEE_ASSIGN_OR_RETURN(Rule x, RuleFromProto(r));
-    block.rules.push_back(std::move(x));
+    KISEE_RETURN_IF_ERROR(RuleFromProto(r, block.rules.emplace_back()));
   }
   for (const auto& c : proto.checks()) {
     if (version < kDatalog31 && c.has_kind()) {
@@ -315,21 +311,18 @@ Result<Block> DecodeBlock(ByteView bytes, std::optional<PublicKeyData> external_
     if (version < kDatalog33 && c.kind() == pb::Check::Reject) {
       return Bad("reject if is only supported in datalog v3.3+");
     }
-    Check check;
+    Check& check = block.checks.emplace_back();
     check.kind = static_cast<CheckKind>(c.kind());
     check.queries.reserve(static_cast<std::size_t>(c.queries_size()));
     for (const auto& q : c.queries()) {
-      KISEE_ASSIGN_OR_RETURN(Rule x, RuleFromProto(q));
-      check.queries.push_back(std::move(x));
+      KISEE_RETURN_IF_ERROR(RuleFromProto(q, check.queries.emplace_back()));
     }
-    block.checks.push_back(std::move(check));
   }
   if (version < kDatalog32 && external_key.has_value()) {
     return Bad("third-party blocks are only supported in datalog v3.2+");
   }
   for (const auto& s : proto.scope()) {
-    KISEE_ASSIGN_OR_RETURN(Scope x, ScopeFromProto(s));
-    block.scopes.push_back(std::move(x));
+    KISEE_ASSIGN_OR_RETURN(block.scopes.emplace_back(), ScopeFromProto(s));
   }
   for (const auto& k : proto.publickeys()) {
     KISEE_ASSIGN_OR_RETURN(PublicKeyData key, FromProto(k));
