@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <cstring>
 #include <map>
 #include <mutex>
 
@@ -75,13 +76,14 @@ void HostSetText(kisee_out* out, kisee_str text) {
   }
 }
 
-kisee_status HostHash(void* context, kisee_str password, kisee_out* hash) {
+std::size_t HostHash(void* context, kisee_str password, char* buffer, std::size_t capacity) {
   auto done = static_cast<const HostContext*>(context)->hasher->Hash(View(password));
-  if (!done) {
-    return KISEE_ERROR;
+  if (!done || buffer == nullptr || done->size() + 1 > capacity) {
+    return 0;
   }
-  HostSetText(hash, Str(*done));
-  return KISEE_OK;
+  std::memcpy(buffer, done->data(), done->size());
+  buffer[done->size()] = '\0';
+  return done->size();
 }
 
 int HostVerify(void* context, kisee_str password, kisee_str encoded) {
@@ -187,6 +189,17 @@ class PluginBackend final : public IdentityBackend {
                        OneLine(error.text ? *error.text : "create() failed without a reason"));
     }
     instance_ = instance;
+    std::uint32_t flags = (table_->register_user != nullptr ? KISEE_CAN_REGISTER : 0u) |
+                          (table_->set_password != nullptr ? KISEE_CAN_CHANGE_PASSWORDS : 0u);
+    if (table_->capabilities != nullptr) {
+      try {
+        flags &= table_->capabilities(instance_);
+      } catch (...) {
+        return MakeError(ErrorCode::kFailedPrecondition, "capabilities() threw an exception");
+      }
+    }
+    can_register_ = (flags & KISEE_CAN_REGISTER) != 0;
+    can_change_passwords_ = (flags & KISEE_CAN_CHANGE_PASSWORDS) != 0;
     return Ok();
   }
 
@@ -205,7 +218,7 @@ class PluginBackend final : public IdentityBackend {
 
   Status RegisterUser(std::string_view username, std::string_view password, std::string_view email,
                       bool is_superuser) override {
-    if (table_->register_user == nullptr) {
+    if (!can_register_) {
       return MakeError(ErrorCode::kPermissionDenied, "Registration is not available.");
     }
     kisee_out out;
@@ -233,7 +246,7 @@ class PluginBackend final : public IdentityBackend {
   }
 
   Status SetPasswordForUser(const User& user, std::string_view password) override {
-    if (table_->set_password == nullptr) {
+    if (!can_change_passwords_) {
       return MakeError(ErrorCode::kPermissionDenied, "Password changes are not available.");
     }
     CUser c_user(user);
@@ -289,8 +302,8 @@ class PluginBackend final : public IdentityBackend {
   }
 
   FailureStore& failure_store() override { return failures_; }
-  bool can_register() const override { return table_->register_user != nullptr; }
-  bool can_change_passwords() const override { return table_->set_password != nullptr; }
+  bool can_register() const override { return can_register_; }
+  bool can_change_passwords() const override { return can_change_passwords_; }
 
  private:
   using StampFn = kisee_status (*)(void*, const kisee_user*, kisee_out*);
@@ -387,6 +400,8 @@ class PluginBackend final : public IdentityBackend {
   MemoryFailureStore failures_;
   kisee_host host_;
   void* instance_ = nullptr;
+  bool can_register_ = false;
+  bool can_change_passwords_ = false;
   std::mutex mutex_;
   std::map<std::string, std::uint64_t> memory_stamps_;  // guarded by mutex_
   std::uint64_t next_stamp_ = 0;                        // guarded by mutex_
@@ -426,10 +441,11 @@ Result<std::unique_ptr<IdentityBackend>> CreatePluginBackend(const BackendContex
     dlclose(handle);
     return fail(fmt::format("cannot serve plugin ABI version {}", KISEE_PLUGIN_ABI_VERSION));
   }
-  if (table->abi_version != KISEE_PLUGIN_ABI_VERSION) {
+  if (const std::uint32_t version = table->abi_version; version != KISEE_PLUGIN_ABI_VERSION) {
+    // `table` lives in the library: read from it before unloading.
     dlclose(handle);
     return fail(fmt::format("built for plugin ABI version {}, this kisee speaks version {}",
-                            table->abi_version, KISEE_PLUGIN_ABI_VERSION));
+                            version, KISEE_PLUGIN_ABI_VERSION));
   }
   if (table->struct_size < sizeof(kisee_backend_plugin) || table->create == nullptr ||
       table->destroy == nullptr || table->identify == nullptr ||

@@ -84,7 +84,12 @@ typedef struct kisee_option {
   int boolean;      /* KISEE_OPTION_BOOL: 0 or 1 */
 } kisee_option;
 
-/* kisee_out is the host's opaque output slot of one call. */
+/* KISEE_HASH_MAX bounds the length of a hash from kisee_host.hash_password. */
+#define KISEE_HASH_MAX 512u
+
+/* kisee_out is the host's opaque output slot of one call: a plugin fills
+ * it with kisee_host.set_user / set_text (or hands it on to
+ * check_password_policy), and never reads it. */
 typedef struct kisee_out kisee_out;
 
 /* Log levels of kisee_host.log. */
@@ -103,9 +108,11 @@ typedef struct kisee_host {
   /* set_user / set_text fill the call's output slot (copied at once). */
   void (*set_user)(kisee_out* out, const kisee_user* user);
   void (*set_text)(kisee_out* out, kisee_str text);
-  /* hash_password sets the argon2id PHC string of `password` (kisee's
-   * [passwords] parameters) with set_text on `hash`. KISEE_OK or KISEE_ERROR. */
-  kisee_status (*hash_password)(void* context, kisee_str password, kisee_out* hash);
+  /* hash_password writes the argon2id PHC string of `password` (kisee's
+   * [passwords] parameters), NUL-terminated, into `buffer` (`capacity`
+   * bytes) and returns its length without the NUL; 0 on failure or when
+   * `capacity` is too small (KISEE_HASH_MAX always suffices). */
+  size_t (*hash_password)(void* context, kisee_str password, char* buffer, size_t capacity);
   /* verify_password is 1 when `password` matches `encoded` (argon2id, bcrypt,
    * sha512-crypt, yescrypt), else 0. */
   int (*verify_password)(void* context, kisee_str password, kisee_str encoded);
@@ -164,7 +171,16 @@ typedef struct kisee_backend_plugin {
   /* is_alive is 0 when the store cannot be reached (/health red). NULL:
    * always alive. */
   int (*is_alive)(void* instance);
+  /* capabilities returns the KISEE_CAN_* flags of this instance (say, from
+   * its options). NULL: KISEE_CAN_REGISTER when register_user is given,
+   * KISEE_CAN_CHANGE_PASSWORDS when set_password is. kisee never calls a
+   * function whose capability is off. */
+  uint32_t (*capabilities)(void* instance);
 } kisee_backend_plugin;
+
+/* Flags of kisee_backend_plugin.capabilities. */
+#define KISEE_CAN_REGISTER 1u
+#define KISEE_CAN_CHANGE_PASSWORDS 2u
 
 /* kisee_plugin_entry_fn is the type of the exported KISEE_PLUGIN_ENTRY. It
  * returns a table that lives as long as the library is loaded, or NULL when
