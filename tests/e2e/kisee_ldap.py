@@ -9,6 +9,7 @@ import time
 
 import harness
 import kisee_support as ks
+import proxy_support
 import slapd_support as sl
 import smtp_support
 
@@ -147,6 +148,31 @@ def test_directory_stopped_and_started_again(server):
             ks.eq(k.stop(), 0)
 
 
+def test_a_directory_that_stops_answering_costs_at_most_the_timeout(server):
+    proxy = proxy_support.FreezingProxy(server.port)
+    with harness.temp_dir() as d:
+        port = harness.free_port()
+        backend = ldap_backend(server).replace(server.uri(), f"ldap://127.0.0.1:{proxy.port}")
+        k = ks.Kisee(ks.write_backend_settings(d, port, backend), port)
+        try:
+            ks.eq(ks.login(k, "alice", "wonderland-42").status, 201)
+            proxy.frozen.set()
+            for _ in range(2):
+                begin = time.monotonic()
+                res = ks.login(k, "alice", "wonderland-42")
+                elapsed = time.monotonic() - begin
+                ks.expect_problem(res, 503, "Service Unavailable")
+                ks.check(elapsed < 4, f"answered in {elapsed:.1f}s with a 2 s timeout")
+            proxy.frozen.clear()
+            deadline = time.monotonic() + 15
+            while ks.login(k, "alice", "wonderland-42").status != 201:
+                ks.check(time.monotonic() < deadline, "back when the directory answers")
+                time.sleep(0.2)
+        finally:
+            ks.eq(k.stop(), 0)
+            proxy.close()
+
+
 def _named(f, server):
     def run():
         f(server)
@@ -161,6 +187,7 @@ if __name__ == "__main__":
             test_read_only_login_escaping_and_empty_passwords,
             test_writable_over_starttls_with_recovery_by_email,
             test_ldaps_verifies_the_directory_certificate,
-            test_directory_stopped_and_started_again)])
+            test_directory_stopped_and_started_again,
+            test_a_directory_that_stops_answering_costs_at_most_the_timeout)])
     finally:
         slapd.cleanup()

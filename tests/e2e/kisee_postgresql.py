@@ -4,7 +4,6 @@ one database, concurrent first starts, the database stopped under load and
 started again, and a database that stops answering (never a hang longer
 than the configured timeout)."""
 
-import socket
 import threading
 import time
 import uuid
@@ -12,6 +11,7 @@ import uuid
 import harness
 import kisee_support as ks
 import pg_support
+import proxy_support
 import smtp_support
 
 
@@ -255,61 +255,10 @@ def test_database_stopped_under_load_and_started_again(pg):
                 pg.start()
 
 
-class FreezingProxy:
-    """A TCP relay to PostgreSQL that can stop relaying (a database that no
-    longer answers, without closing anything)."""
-
-    def __init__(self, target_port):
-        self.target_port = target_port
-        self.frozen = threading.Event()
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.sockets = []
-        self.closed = False
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while not self.closed:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(("127.0.0.1", self.target_port))
-            self.sockets += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
-
-    def _pump(self, source, sink):
-        try:
-            while True:
-                data = source.recv(65536)
-                if not data:
-                    break
-                while self.frozen.is_set() and not self.closed:
-                    time.sleep(0.05)
-                sink.sendall(data)
-        except OSError:
-            pass
-        for s in (source, sink):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def close(self):
-        self.closed = True
-        self.listener.close()
-        for s in self.sockets:
-            try:
-                s.close()
-            except OSError:
-                pass
-
-
 def test_a_database_that_stops_answering_costs_at_most_the_timeout(pg):
     with harness.temp_dir() as d:
         pg.create_database("frozen")
-        proxy = FreezingProxy(pg.port)
+        proxy = proxy_support.FreezingProxy(pg.port)
         port = harness.free_port()
         k = None
         try:
