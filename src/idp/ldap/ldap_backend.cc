@@ -121,14 +121,21 @@ class LdapBackend final : public IdentityBackend {
       Release(std::move(conn));
       return std::unexpected(found.error());
     }
-    if (!*found) {
-      Release(std::move(conn));
-      return std::optional<User>();
-    }
+    // An unknown user costs a bind too (to a DN that does not exist), so
+    // that timing does not tell unknown users from wrong passwords.
+    const std::string dn = *found ? (*found)->dn : "cn=kisee-no-such-user," + options_.base_dn;
     berval cred{static_cast<ber_len_t>(password.size()), const_cast<char*>(password.data())};
     conn->reader = false;
-    const int rc = ldap_sasl_bind_s(conn->ld, (*found)->dn.c_str(), LDAP_SASL_SIMPLE, &cred,
-                                    nullptr, nullptr, nullptr);
+    const int rc =
+        ldap_sasl_bind_s(conn->ld, dn.c_str(), LDAP_SASL_SIMPLE, &cred, nullptr, nullptr, nullptr);
+    if (!*found) {
+      conn->broken = IsDown(rc);
+      Release(std::move(conn));
+      if (IsDown(rc)) {
+        return Down(rc);
+      }
+      return std::optional<User>();
+    }
     if (rc == LDAP_SUCCESS) {
       Release(std::move(conn));
       return std::optional<User>((*found)->user);

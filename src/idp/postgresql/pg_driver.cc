@@ -29,7 +29,7 @@
 namespace kisee::idp {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 // How long calls fail fast after a connection attempt failed.
 constexpr auto kFailFastWindow = std::chrono::milliseconds(1000);
@@ -50,7 +50,7 @@ class Watchdog {
     thread_.join();
   }
 
-  std::uint64_t Arm(int fd, Clock::time_point deadline) {
+  std::uint64_t Arm(int fd, SteadyClock::time_point deadline) {
     std::lock_guard lock(mutex_);
     const std::uint64_t id = next_id_++;
     armed_.emplace(id, Entry{fd, deadline, false});
@@ -73,15 +73,15 @@ class Watchdog {
  private:
   struct Entry {
     int fd;
-    Clock::time_point deadline;
+    SteadyClock::time_point deadline;
     bool fired;
   };
 
   void Loop() {
     std::unique_lock lock(mutex_);
     while (!stopping_) {
-      auto next = Clock::time_point::max();
-      const auto now = Clock::now();
+      auto next = SteadyClock::time_point::max();
+      const auto now = SteadyClock::now();
       for (auto& [id, entry] : armed_) {
         if (entry.fired) {
           continue;
@@ -93,7 +93,7 @@ class Watchdog {
           next = std::min(next, entry.deadline);
         }
       }
-      if (next == Clock::time_point::max()) {
+      if (next == SteadyClock::time_point::max()) {
         wake_.wait(lock);
       } else {
         wake_.wait_until(lock, next);
@@ -324,7 +324,7 @@ class PgDriver final : public SqlDriver {
   // mapping exceptions, dropping the connection if it broke.
   template <typename Fn>
   auto WithConnection(Fn fn) -> decltype(fn(std::declval<Connection&>())) {
-    const auto deadline = Clock::now() + timeout_;
+    const auto deadline = SteadyClock::now() + timeout_;
     KISEE_ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, Acquire(deadline));
     const std::uint64_t watch = watchdog_.Arm(conn->conn->sock(), deadline);
     decltype(fn(*conn)) result = MakeError(ErrorCode::kInternal, "not run");
@@ -356,7 +356,7 @@ class PgDriver final : public SqlDriver {
     return ::poll(&p, 1, 0) == 0;
   }
 
-  Result<std::unique_ptr<Connection>> Acquire(Clock::time_point deadline) {
+  Result<std::unique_ptr<Connection>> Acquire(SteadyClock::time_point deadline) {
     std::unique_lock lock(mutex_);
     for (;;) {
       while (!idle_.empty()) {
@@ -378,7 +378,7 @@ class PgDriver final : public SqlDriver {
                                                               conninfo_.description, pool_size_));
       }
     }
-    if (Clock::now() < fail_fast_until_) {
+    if (SteadyClock::now() < fail_fast_until_) {
       return MakeError(ErrorCode::kUnavailable,
                        fmt::format("{}: unreachable ({})", conninfo_.description, last_failure_));
     }
@@ -397,7 +397,7 @@ class PgDriver final : public SqlDriver {
       Failure failure = MapException(conninfo_.description);
       lock.lock();
       --open_;
-      fail_fast_until_ = Clock::now() + kFailFastWindow;
+      fail_fast_until_ = SteadyClock::now() + kFailFastWindow;
       last_failure_ = failure.error.message();
       available_.notify_one();
       // A refused connection means the server is down or restarting: the
@@ -431,7 +431,7 @@ class PgDriver final : public SqlDriver {
   std::condition_variable available_;
   std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mutex_
   std::size_t open_ = 0;                           // guarded by mutex_
-  Clock::time_point fail_fast_until_;              // guarded by mutex_
+  SteadyClock::time_point fail_fast_until_;        // guarded by mutex_
   std::string last_failure_;                       // guarded by mutex_
   Watchdog watchdog_;
 };
