@@ -133,6 +133,8 @@ class FlatFile {
         return false;
       }
     }
+    // The new file keeps the old one's permissions (hashes stay private).
+    ::chmod(temp.c_str(), seen_.st_mode & 07777);
     if (std::rename(temp.c_str(), path_.c_str()) != 0) {
       return false;
     }
@@ -211,7 +213,11 @@ kisee_status Create(const kisee_host* host, const kisee_option* options, std::si
     path = std::string(host->settings_dir) + "/" + path;
   }
   if (writable && ::access(path.c_str(), F_OK) != 0) {
-    std::ofstream create(path);
+    // Password hashes: readable by kisee's account only.
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      ::close(fd);
+    }
   }
   auto* made = new Instance{FlatFile(host, path, writable)};
   std::lock_guard lock(made->file.mutex_);
