@@ -379,8 +379,8 @@ class PgDriver final : public SqlDriver {
       }
     }
     if (SteadyClock::now() < fail_fast_until_) {
-      return MakeError(ErrorCode::kUnavailable,
-                       fmt::format("{}: unreachable ({})", conninfo_.description, last_failure_));
+      // last_failure_ already names the server.
+      return MakeError(ErrorCode::kUnavailable, last_failure_ + " (failing fast)");
     }
     ++open_;
     lock.unlock();
