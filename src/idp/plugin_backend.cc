@@ -469,6 +469,9 @@ Result<std::unique_ptr<IdentityBackend>> CreatePluginBackend(const BackendContex
   }
   spdlog::info("plugin backend {} loaded from {}", table->name != nullptr ? table->name : "",
                path.string());
+  if (backend->can_change_passwords() && table->send_reset == nullptr && !context.deliver_mail) {
+    spdlog::warn("plugin backend: no [email] section, password-reset tokens cannot be delivered");
+  }
   return std::unique_ptr<IdentityBackend>(std::move(backend));
 }
 
