@@ -40,7 +40,7 @@ class Postgres:
         if os.geteuid() == 0:
             account = pwd.getpwnam("postgres")
             os.chown(self.base, account.pw_uid, account.pw_gid)
-            self._as = ["runuser", "-u", "postgres", "--"]
+            self._as = ["/usr/sbin/runuser", "-u", "postgres", "--"]
         self._run([os.path.join(BIN, "initdb"), "-D", self.data, "-U", "kisee", "-A", "trust",
                    "-E", "UTF8", "--no-sync", "--no-instructions"])
         with open(os.path.join(self.data, "postgresql.conf"), "a") as f:

@@ -25,7 +25,7 @@ USERS = {
 
 
 def _hash(password):
-    return subprocess.run(["slappasswd", "-s", password], capture_output=True, text=True,
+    return subprocess.run(["/usr/sbin/slappasswd", "-s", password], capture_output=True, text=True,
                           check=True).stdout.strip()
 
 
@@ -79,7 +79,7 @@ access to * by * read
         ldif = os.path.join(self.base, "data.ldif")
         with open(ldif, "w") as f:
             f.write("\n".join(entries))
-        subprocess.run(["slapadd", "-f", self.conf, "-l", ldif], capture_output=True, text=True,
+        subprocess.run(["/usr/sbin/slapadd", "-f", self.conf, "-l", ldif], capture_output=True, text=True,
                        check=True, timeout=60)
         self.process = None
         self.start()
@@ -87,7 +87,7 @@ access to * by * read
     def start(self):
         urls = f"ldap://127.0.0.1:{self.port}/ ldaps://127.0.0.1:{self.tls_port}/"
         # -d 0 keeps slapd in the foreground: the pid is ours to stop.
-        self.process = harness.Process(["slapd", "-f", self.conf, "-h", urls, "-d", "0"])
+        self.process = harness.Process(["/usr/sbin/slapd", "-f", self.conf, "-h", urls, "-d", "0"])
         harness.wait_for_port(self.port, process=self.process.popen, timeout=30)
         harness.wait_for_port(self.tls_port, process=self.process.popen, timeout=30)
 
