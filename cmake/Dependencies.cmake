@@ -20,6 +20,7 @@ pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)       # PkgConfig::
 pkg_check_modules(SECP256K1 REQUIRED IMPORTED_TARGET libsecp256k1) # PkgConfig::SECP256K1
 pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)                # PkgConfig::RE2
 pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)           # PkgConfig::PQXX
+pkg_check_modules(PQ REQUIRED IMPORTED_TARGET libpq)               # PkgConfig::PQ (libpqxx's own link misses it)
 pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)           # PkgConfig::CURL
 pkg_check_modules(LIBCRYPT REQUIRED IMPORTED_TARGET libcrypt)      # PkgConfig::LIBCRYPT
 pkg_check_modules(IDN2 REQUIRED IMPORTED_TARGET libidn2)           # PkgConfig::IDN2 (certified: IDNA host names)

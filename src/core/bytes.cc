@@ -68,9 +68,9 @@ std::string Base64Encode(ByteView data, const Base64Options& options) {
 }
 
 Result<Bytes> Base64Decode(std::string_view text, const Base64Options& options) {
-  const DecodeTable& table = options.accept_both_alphabets ? kBothTable
+  const DecodeTable& table = options.accept_both_alphabets                   ? kBothTable
                              : options.alphabet == Base64Alphabet::kStandard ? kStandardTable
-                                                                              : kUrlTable;
+                                                                             : kUrlTable;
   std::size_t padding = 0;
   while (padding < text.size() && padding < 2 && text[text.size() - 1 - padding] == '=') {
     ++padding;
@@ -123,7 +123,8 @@ std::string HexEncode(ByteView data) {
 }
 
 Result<Bytes> HexDecode(std::string_view text) {
-  if (text.size() % 2 != 0) return MakeError(ErrorCode::kInvalidArgument, "invalid hex: odd length");
+  if (text.size() % 2 != 0)
+    return MakeError(ErrorCode::kInvalidArgument, "invalid hex: odd length");
   auto digit = [](char c) -> int {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;

@@ -69,6 +69,14 @@ class IdentityBackend {
   // failure_store is where login failures are counted (shared by every
   // process using the same store when the backend can).
   virtual FailureStore& failure_store() = 0;
+
+  // can_register is false for a read-only store: POST /users/ answers 403
+  // "Registration is not available." and GET /users/ has no register link.
+  virtual bool can_register() const { return true; }
+  // can_change_passwords is false for a read-only store: PATCH /users/{id}/
+  // answers 403 "Password changes are not available." and no reset token is
+  // sent.
+  virtual bool can_change_passwords() const { return true; }
 };
 
 // BackendContext is what the factory hands to a backend. Borrowed references
@@ -86,10 +94,13 @@ struct BackendContext {
   std::function<Status(const User&, std::string_view token)> deliver_mail;
 };
 
-// CreateBackend builds the backend named by settings.backend.class_name
-// ("demo" — alias "kisee.providers.demo.DemoBackend" — or "sqlite").
-// Errors: kInvalidArgument for an unknown class or bad options, kUnavailable
-// / kIo when the store cannot be opened.
+// CreateBackend builds the backend named by settings.backend.class_name:
+// "demo" (alias "kisee.providers.demo.DemoBackend"), "sqlite", "postgresql",
+// "sql", "ldap", or "plugin:<path of a shared library>" (kisee/idp/plugin.h).
+// postgresql, sql with the postgresql driver, and ldap load their module
+// (module.h). Errors: kInvalidArgument for an unknown class or bad options,
+// kUnavailable / kIo when the store cannot be opened, kFailedPrecondition
+// when a module or plugin cannot be loaded; all one line.
 Result<std::unique_ptr<IdentityBackend>> CreateBackend(const BackendContext& context);
 
 }  // namespace kisee::idp

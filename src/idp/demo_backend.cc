@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "idp/backend_util.h"
 #include "kisee/core/random.h"
 
 namespace kisee::idp {
@@ -9,15 +10,6 @@ namespace {
 
 constexpr std::string_view kAlnum =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-
-// The mutex keeps lines printed from several worker threads whole.
-std::mutex print_mutex;
-
-void PrintLine(std::ostream& out, std::string_view text) {
-  std::lock_guard lock(print_mutex);
-  out << text << '\n';
-  out.flush();
-}
 
 }  // namespace
 
@@ -34,12 +26,10 @@ Result<std::unique_ptr<DemoBackend>> DemoBackend::Create(const BackendContext& c
   }
   std::unique_ptr<DemoBackend> backend(new DemoBackend(context, min_length));
   SecretBytes password(RandomString(16, kAlnum));
-  {
-    std::lock_guard lock(print_mutex);
-    context.out << "Admin credentials for this session is:\nusername: root\npassword: "
-                << password.chars() << '\n';
-    context.out.flush();
-  }
+  PrintOperatorLine(
+      context.out,
+      fmt::format("Admin credentials for this session is:\nusername: root\npassword: {}",
+                  password.chars()));
   Entry root{.user = {.user_id = "root",
                       .username = "root",
                       .email = "root@example.com",
@@ -119,7 +109,8 @@ Status DemoBackend::SetPasswordForUser(const User& user, std::string_view passwo
 
 Status DemoBackend::SendResetPasswordChallenge(const User& user, std::string_view token) {
   // The exact line of the original: scripts and tests read the token from it.
-  PrintLine(out_, fmt::format("Password reset challenge for user {} is {}", user.username, token));
+  PrintOperatorLine(
+      out_, fmt::format("Password reset challenge for user {} is {}", user.username, token));
   return Ok();
 }
 

@@ -1,13 +1,12 @@
 #include "idp/mailer.h"
 
-#include <curl/curl.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <chrono>
-#include <cstring>
 #include <ctime>
 
+#include "idp/module.h"
+#include "kisee/core/bytes.h"
 #include "kisee/core/random.h"
 
 namespace kisee::idp {
@@ -21,26 +20,37 @@ void ReplaceAll(std::string& text, std::string_view from, std::string_view to) {
 }
 
 // Header values must not smuggle in more headers.
-std::string OneLine(std::string text) {
-  for (char& c : text) {
+std::string OneLine(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
     if (c == '\r' || c == '\n') {
       c = ' ';
     }
   }
-  return text;
+  return out;
 }
 
-struct Upload {
-  std::string_view data;
-  std::size_t offset = 0;
-};
+bool IsAscii(std::string_view text) {
+  for (unsigned char c : text) {
+    if (c >= 0x80) {
+      return false;
+    }
+  }
+  return true;
+}
 
-std::size_t ReadBody(char* buffer, std::size_t size, std::size_t count, void* user) {
-  auto* upload = static_cast<Upload*>(user);
-  std::size_t n = std::min(size * count, upload->data.size() - upload->offset);
-  std::memcpy(buffer, upload->data.data() + upload->offset, n);
-  upload->offset += n;
-  return n;
+// SMTP wants CRLF line ends; templates from a TOML file have bare LF.
+std::string CrlfLines(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 32);
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\n' && (i == 0 || text[i - 1] != '\r')) {
+      out += "\r\n";
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -54,12 +64,46 @@ std::string RenderTemplate(std::string_view text, std::string_view username, std
   return out;
 }
 
-Mailer::Mailer(const EmailSettings& settings) : settings_(settings), pool_(1, 256) {
-  static const bool curl_ready = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
-  if (!curl_ready) {
-    spdlog::error("libcurl failed to initialise: reset e-mails cannot be sent");
+std::string ComposeMessage(std::string_view sender, std::string_view to, std::string_view subject,
+                           std::string_view body) {
+  char date[64];
+  std::time_t now = std::time(nullptr);
+  std::tm tm_utc{};
+  gmtime_r(&now, &tm_utc);
+  std::strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm_utc);
+  std::string encoded_subject = OneLine(subject);
+  if (!IsAscii(encoded_subject)) {
+    encoded_subject =
+        "=?UTF-8?B?" +
+        Base64Encode(AsBytes(encoded_subject),
+                     {.alphabet = Base64Alphabet::kStandard, .padding = Base64Padding::kRequired}) +
+        "?=";
   }
+  std::string text = CrlfLines(body);
+  if (!text.ends_with("\r\n")) {
+    text += "\r\n";
+  }
+  return fmt::format(
+      "Date: {}\r\nFrom: {}\r\nTo: {}\r\nSubject: {}\r\nMessage-ID: <{}@kisee>\r\n"
+      "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+      "Content-Transfer-Encoding: 8bit\r\n\r\n{}",
+      date, OneLine(sender), OneLine(to), encoded_subject, RandomId(), text);
 }
+
+Result<std::unique_ptr<MailTransport>> CreateSmtpTransport(const EmailSettings& settings) {
+  KISEE_ASSIGN_OR_RETURN(const ModuleApi* api, LoadModule("smtp"));
+  if (api->create_mail_transport == nullptr) {
+    return MakeError(ErrorCode::kFailedPrecondition, "module kisee-smtp has no mail transport");
+  }
+  return api->create_mail_transport(settings);
+}
+
+Mailer::Mailer(const EmailSettings& settings, std::unique_ptr<MailTransport> transport,
+               MailerOptions options)
+    : settings_(settings),
+      transport_(std::move(transport)),
+      options_(options),
+      pool_(1, options.queue_capacity) {}
 
 Status Mailer::Enqueue(const User& user, std::string_view token) {
   if (stopping_ ||
@@ -79,70 +123,27 @@ void Mailer::Deliver(const User& user, const std::string& token) {
   const std::string reset_url = RenderTemplate(settings_.reset_url, user.username, token, "");
   const std::string subject = RenderTemplate(settings_.subject, user.username, token, reset_url);
   const std::string body = RenderTemplate(settings_.body, user.username, token, reset_url);
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::hours(24);
-  auto delay = std::chrono::seconds(1);
+  const std::string message = ComposeMessage(settings_.sender, user.email, subject, body);
+  const auto give_up = std::chrono::steady_clock::now() + options_.give_up_after;
+  auto delay = options_.initial_delay;
+  // Logs name the user, never the token, the URL or the message.
   for (;;) {
-    Status sent = SendOnce(user.email, subject, body);
+    Status sent = transport_->Send(settings_.sender, user.email, message);
     if (sent) {
       spdlog::info("reset e-mail sent for {}", user.user_id);
       return;
     }
     if (stopping_ || std::chrono::steady_clock::now() + delay > give_up) {
-      spdlog::error("reset e-mail for {} not delivered: {}", user.user_id, sent.error().message());
+      spdlog::error("reset e-mail for {} not delivered, giving up: {}", user.user_id,
+                    sent.error().message());
       return;
     }
-    spdlog::warn("reset e-mail for {} failed ({}), retrying in {} s", user.user_id,
+    spdlog::warn("reset e-mail for {} failed ({}), retrying in {} ms", user.user_id,
                  sent.error().message(), delay.count());
     std::unique_lock lock(mutex_);
     wake_.wait_for(lock, delay, [this] { return stopping_.load(); });
-    delay = std::min(delay * 2, std::chrono::seconds(60));
+    delay = std::min(delay * 2, options_.max_delay);
   }
-}
-
-Status Mailer::SendOnce(const std::string& to, const std::string& subject,
-                        const std::string& body) {
-  CURL* curl = curl_easy_init();
-  if (curl == nullptr) {
-    return MakeError(ErrorCode::kInternal, "curl_easy_init failed");
-  }
-  const std::string scheme = settings_.security == "tls" ? "smtps" : "smtp";
-  const std::string url = fmt::format("{}://{}:{}", scheme, settings_.host, settings_.port);
-  char date[64];
-  std::time_t now = std::time(nullptr);
-  std::tm tm_utc{};
-  gmtime_r(&now, &tm_utc);
-  std::strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm_utc);
-  const std::string message = fmt::format(
-      "Date: {}\r\nFrom: {}\r\nTo: {}\r\nSubject: {}\r\nMessage-ID: <{}@kisee>\r\n"
-      "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{}\r\n",
-      date, OneLine(settings_.sender), OneLine(to), OneLine(subject), RandomId(), body);
-  Upload upload{message};
-  const std::string from = "<" + settings_.sender + ">";
-  const std::string rcpt = "<" + to + ">";
-  curl_slist* recipients = curl_slist_append(nullptr, rcpt.c_str());
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_MAIL_FROM, from.c_str());
-  curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, recipients);
-  curl_easy_setopt(curl, CURLOPT_READFUNCTION, ReadBody);
-  curl_easy_setopt(curl, CURLOPT_READDATA, &upload);
-  curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  if (settings_.security == "starttls") {
-    curl_easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
-  }
-  if (!settings_.username.empty()) {
-    curl_easy_setopt(curl, CURLOPT_USERNAME, settings_.username.c_str());
-    curl_easy_setopt(curl, CURLOPT_PASSWORD, settings_.password.c_str());
-  }
-  CURLcode rc = curl_easy_perform(curl);
-  curl_slist_free_all(recipients);
-  curl_easy_cleanup(curl);
-  if (rc != CURLE_OK) {
-    return MakeError(ErrorCode::kUnavailable, fmt::format("smtp: {}", curl_easy_strerror(rc)));
-  }
-  return Ok();
 }
 
 }  // namespace kisee::idp

@@ -38,11 +38,15 @@ Status Serve(const Settings& settings, const ServeOptions& options) {
       auto hasher, crypto::PasswordHasher::Create({.memory_kib = settings.passwords.memory_kib,
                                                    .iterations = settings.passwords.iterations}));
   PasswordPolicy policy(settings.passwords);
-  // Reset e-mails leave from their own bounded queue, after the 201.
+  // Reset e-mails leave from their own bounded queue, after the 201. The
+  // SMTP client (libcurl) is a module loaded only here: the demo backend
+  // prints its tokens and never needs it, even when the original's settings
+  // carry an [email] section.
   std::unique_ptr<Mailer> mailer;
   std::function<Status(const User&, std::string_view)> deliver_mail;
-  if (settings.email.present) {
-    mailer = std::make_unique<Mailer>(settings.email);
+  if (settings.email.present && settings.backend.class_name != "demo") {
+    KISEE_ASSIGN_OR_RETURN(auto transport, CreateSmtpTransport(settings.email));
+    mailer = std::make_unique<Mailer>(settings.email, std::move(transport));
     deliver_mail = [&mailer](const User& user, std::string_view token) {
       return mailer->Enqueue(user, token);
     };
@@ -61,6 +65,7 @@ Status Serve(const Settings& settings, const ServeOptions& options) {
   crypto::HashingPool pool(0, 0);
   // Recovery jobs run after their 201; a small queue, drained at shutdown.
   WorkerPool background(1, 1024);
+  RetryGate retry;
 
   App app{.settings = settings,
           .backend = *backend,
@@ -69,6 +74,7 @@ Status Serve(const Settings& settings, const ServeOptions& options) {
           .policy = policy,
           .pool = pool,
           .background = background,
+          .retry = retry,
           .clock = clock,
           .version = std::string(Version()),
           .inline_backend = settings.backend.class_name == "demo"};
@@ -88,6 +94,7 @@ Status Serve(const Settings& settings, const ServeOptions& options) {
   Status run = server.Run();
   // The server has drained: no handler is waiting for the pools any more.
   pool.Shutdown();
+  retry.Stop();
   background.Shutdown();
   if (mailer) {
     mailer->Shutdown();

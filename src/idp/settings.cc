@@ -227,6 +227,7 @@ Result<Settings> ParseSettings(std::string_view text, const std::filesystem::pat
   email.String("host", s.email.host);
   email.Int("port", s.email.port, 1, 65535);
   email.String("security", s.email.security);
+  email.String("ca_file", s.email.ca_file);
   email.String("username", s.email.username);
   email.String("password", s.email.password);
   email.String("sender", s.email.sender);
@@ -236,6 +237,9 @@ Result<Settings> ParseSettings(std::string_view text, const std::filesystem::pat
   if (!error && s.email.security != "none" && s.email.security != "starttls" &&
       s.email.security != "tls") {
     email.Fail("security", "must be \"none\", \"starttls\" or \"tls\"");
+  }
+  if (!s.email.ca_file.empty()) {
+    s.email.ca_file = s.ResolvePath(s.email.ca_file).string();
   }
   if (s.email.reset_url.empty()) {
     s.email.reset_url = s.server.hostname + "/password_recoveries/?token={token}";

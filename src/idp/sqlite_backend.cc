@@ -5,6 +5,7 @@
 
 #include <mutex>
 
+#include "idp/backend_util.h"
 #include "kisee/core/random.h"
 #include "kisee/core/secret.h"
 
@@ -32,8 +33,6 @@ CREATE TABLE IF NOT EXISTS login_failures (
 );
 PRAGMA user_version = 1;
 )sql";
-
-std::mutex print_mutex;
 
 // SqliteFailureStore keeps the login-failure counters in the database, so
 // every process sharing the file sees the same lockouts.
@@ -90,54 +89,6 @@ class SqliteFailureStore final : public FailureStore {
   const Clock& clock_;
   std::atomic<std::uint64_t> updates_{0};
 };
-
-Result<std::int64_t> IntOption(const Options& options, std::string_view name,
-                               std::int64_t fallback) {
-  auto it = options.find(name);
-  if (it == options.end()) {
-    return fallback;
-  }
-  const auto* value = std::get_if<std::int64_t>(&it->second);
-  if (value == nullptr || *value < 0) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     fmt::format("identity_backend.options.{} must be a positive integer", name));
-  }
-  return *value;
-}
-
-Result<std::string> StringOption(const Options& options, std::string_view name,
-                                 std::string fallback) {
-  auto it = options.find(name);
-  if (it == options.end()) {
-    return fallback;
-  }
-  const auto* value = std::get_if<std::string>(&it->second);
-  if (value == nullptr) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     fmt::format("identity_backend.options.{} must be a string", name));
-  }
-  return *value;
-}
-
-// Usernames become URL path segments (/users/<username>/): refuse what would
-// make that ambiguous or unprintable.
-Status CheckUsername(std::string_view username, std::int64_t min_length) {
-  if (static_cast<std::int64_t>(username.size()) < min_length || username.empty()) {
-    return MakeError(ErrorCode::kInvalidArgument, "Username too short");
-  }
-  if (username.size() > 150) {
-    return MakeError(ErrorCode::kInvalidArgument, "Username too long");
-  }
-  for (unsigned char c : username) {
-    if (c < 0x20 || c == 0x7f || c == '/' || c == '?' || c == '#' || c == '%' || c == ' ') {
-      return MakeError(ErrorCode::kInvalidArgument, "Username contains invalid characters");
-    }
-  }
-  if (CountCodePoints(username) < 0) {
-    return MakeError(ErrorCode::kInvalidArgument, "Username contains invalid characters");
-  }
-  return Ok();
-}
 
 }  // namespace
 
@@ -212,10 +163,7 @@ Status SqliteBackend::Migrate() {
   count.reset();
   KISEE_RETURN_IF_ERROR(tx.Commit());
   if (root_password) {
-    std::lock_guard lock(print_mutex);
-    out_ << "Admin credentials (shown once, store them now):\nusername: root\npassword: "
-         << root_password->chars() << '\n';
-    out_.flush();
+    PrintAdminCredentials(out_, root_password->chars());
   }
   return Ok();
 }
@@ -326,9 +274,8 @@ Status SqliteBackend::SetPasswordForUser(const User& user, std::string_view pass
 
 Status SqliteBackend::SendResetPasswordChallenge(const User& user, std::string_view token) {
   if (print_resets_) {
-    std::lock_guard lock(print_mutex);
-    out_ << "Password reset challenge for user " << user.username << " is " << token << '\n';
-    out_.flush();
+    PrintOperatorLine(
+        out_, fmt::format("Password reset challenge for user {} is {}", user.username, token));
     return Ok();
   }
   if (!deliver_mail_) {

@@ -37,6 +37,15 @@ class Statement {
 
   std::string ColumnText(int column) const;
   std::int64_t ColumnInt(int column) const;
+  // ColumnIsNull is true when the current row's `column` is NULL.
+  bool ColumnIsNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+  // ColumnCount and ColumnName describe the result columns (known once
+  // prepared, before any Step).
+  int ColumnCount() const { return sqlite3_column_count(stmt_); }
+  std::string ColumnName(int column) const {
+    const char* name = sqlite3_column_name(stmt_, column);
+    return name == nullptr ? std::string() : std::string(name);
+  }
 
  private:
   sqlite3* db_;

@@ -9,6 +9,8 @@
 #include "kisee/core/secret.h"
 #include "kisee/crypto/digest.h"
 #include "kisee/crypto/keys.h"
+#include "kisee/jwt/jwk.h"
+#include "kisee/jwt/jwt.h"
 
 namespace kisee::idp {
 namespace {
@@ -18,62 +20,37 @@ using Json = nlohmann::ordered_json;
 // The claim that binds a reset token to the user's reset stamp.
 constexpr const char* kBindingClaim = "kisee_rb";
 
-struct VerifyKey {
-  crypto::PublicKey key;
-  std::string kid;
-  std::string alg;
-  Json jwk;
-};
+// Thumbprint is the RFC 7638 thumbprint of `key`: the kid of every key we
+// publish, so that the same key gets the same kid on every instance and
+// after every restart.
+std::string Thumbprint(const crypto::PublicKey& key) {
+  crypto::AffinePoint point = key.ToAffine();
+  const std::string x = Base64UrlEncode(point.x);
+  std::string canonical;
+  if (key.type() == crypto::KeyType::kEd25519) {
+    canonical = fmt::format(R"({{"crv":"Ed25519","kty":"OKP","x":"{}"}})", x);
+  } else {
+    const char* crv = key.type() == crypto::KeyType::kSecp256k1 ? "secp256k1" : "P-256";
+    canonical = fmt::format(R"({{"crv":"{}","kty":"EC","x":"{}","y":"{}"}})", crv, x,
+                            Base64UrlEncode(point.y));
+  }
+  return Base64UrlEncode(crypto::Sha256(AsBytes(canonical)));
+}
 
-Result<std::string> AlgFor(crypto::KeyType type, const JwtSettings& settings) {
+// CheckSupported refuses keys that cannot sign kisee tokens before kisee::jwt
+// does, with the message the settings file needs.
+Status CheckSupported(crypto::KeyType type) {
   switch (type) {
     case crypto::KeyType::kSecp256r1:
-      return std::string("ES256");
     case crypto::KeyType::kSecp256k1:
-      // The original labels its secp256k1 tokens ES256 and its clients
-      // expect that; ES256K is the honest label, on request.
-      return settings.algorithm;
     case crypto::KeyType::kEd25519:
-      return std::string("EdDSA");
+      return Ok();
     default:
       return MakeError(ErrorCode::kInvalidArgument,
                        fmt::format("{} keys cannot sign kisee tokens (use P-256, secp256k1 or "
                                    "Ed25519)",
                                    crypto::KeyTypeName(type)));
   }
-}
-
-// Jwk returns the RFC 7517 members and the RFC 7638 thumbprint (the kid).
-std::pair<Json, std::string> JwkAndThumbprint(const crypto::PublicKey& key) {
-  crypto::AffinePoint point = key.ToAffine();
-  const std::string x = Base64UrlEncode(point.x);
-  Json jwk = Json::object();
-  std::string canonical;
-  if (key.type() == crypto::KeyType::kEd25519) {
-    jwk["kty"] = "OKP";
-    jwk["crv"] = "Ed25519";
-    jwk["x"] = x;
-    canonical = fmt::format(R"({{"crv":"Ed25519","kty":"OKP","x":"{}"}})", x);
-  } else {
-    const std::string crv = key.type() == crypto::KeyType::kSecp256k1 ? "secp256k1" : "P-256";
-    const std::string y = Base64UrlEncode(point.y);
-    jwk["kty"] = "EC";
-    jwk["crv"] = crv;
-    jwk["x"] = x;
-    jwk["y"] = y;
-    canonical = fmt::format(R"({{"crv":"{}","kty":"EC","x":"{}","y":"{}"}})", crv, x, y);
-  }
-  auto digest = crypto::Sha256(AsBytes(canonical));
-  return {std::move(jwk), Base64UrlEncode(digest)};
-}
-
-Result<VerifyKey> MakeVerifyKey(const crypto::PublicKey& key, const JwtSettings& settings) {
-  KISEE_ASSIGN_OR_RETURN(std::string alg, AlgFor(key.type(), settings));
-  auto [jwk, kid] = JwkAndThumbprint(key);
-  jwk["kid"] = kid;
-  jwk["alg"] = alg;
-  jwk["use"] = "sig";
-  return VerifyKey{key, kid, alg, std::move(jwk)};
 }
 
 std::string OneLine(std::string text) {
@@ -87,25 +64,15 @@ std::string OneLine(std::string text) {
 
 class JwtTokenService final : public TokenService {
  public:
-  JwtTokenService(const Settings& settings, const Clock& clock, crypto::PrivateKey signer,
-                  std::vector<VerifyKey> keys, SecretBytes binding_key)
+  JwtTokenService(const Settings& settings, const Clock& clock, jwt::JwtSigner signer,
+                  jwt::JwtVerifier verifier, jwt::JwtValidator validator, SecretBytes binding_key)
       : jwt_(settings.jwt),
         clock_(clock),
         signer_(std::move(signer)),
-        keys_(std::move(keys)),
-        binding_key_(std::move(binding_key)) {
-    Json set = Json::object();
-    set["keys"] = Json::array();
-    for (const auto& k : keys_) {
-      set["keys"].push_back(k.jwk);
-    }
-    jwks_ = set.dump();
-    Json header = Json::object();
-    header["typ"] = "JWT";
-    header["alg"] = keys_.front().alg;
-    header["kid"] = keys_.front().kid;
-    encoded_header_ = Base64UrlEncode(AsBytes(header.dump()));
-  }
+        verifier_(std::move(verifier)),
+        validator_(std::move(validator)),
+        binding_key_(std::move(binding_key)),
+        jwks_(jwt::ToJwksJson(verifier_.keys())) {}
 
   Result<IssuedToken> IssueLogin(const User& user) override {
     const std::int64_t now = clock_.NowSeconds();
@@ -116,7 +83,7 @@ class JwtTokenService final : public TokenService {
     claims["exp"] = now + jwt_.lifetime;
     claims["jti"] = out.jti;
     claims["iat"] = now;
-    KISEE_ASSIGN_OR_RETURN(out.jwt, Sign(claims));
+    KISEE_ASSIGN_OR_RETURN(out.jwt, signer_.SignAndEncode(claims));
     return out;
   }
 
@@ -129,81 +96,32 @@ class JwtTokenService final : public TokenService {
     claims["jti"] = out.jti;
     claims["password_reset_for"] = user.username;
     claims[kBindingClaim] = BindingDigest(stamp);
-    KISEE_ASSIGN_OR_RETURN(out.jwt, Sign(claims));
+    KISEE_ASSIGN_OR_RETURN(out.jwt, signer_.SignAndEncode(claims));
     return out;
   }
 
   Result<TokenClaims> Verify(std::string_view compact) override {
-    auto bad = [](std::string_view why) {
-      return MakeError(ErrorCode::kUnauthenticated, std::string(why));
-    };
-    const std::size_t dot1 = compact.find('.');
-    const std::size_t dot2 = dot1 == std::string_view::npos ? dot1 : compact.find('.', dot1 + 1);
-    if (dot2 == std::string_view::npos || compact.find('.', dot2 + 1) != std::string_view::npos) {
-      return bad("not a compact JWS");
+    auto verified = verifier_.VerifyAndDecode(compact, validator_);
+    if (!verified) {
+      // Every reason (malformed, untrusted, expired, foreign) is the same
+      // "Bad authorization" to the client.
+      return MakeError(ErrorCode::kUnauthenticated, verified.error().message());
     }
-    auto header_bytes = Base64UrlDecode(compact.substr(0, dot1));
-    auto payload_bytes = Base64UrlDecode(compact.substr(dot1 + 1, dot2 - dot1 - 1));
-    auto signature = Base64UrlDecode(compact.substr(dot2 + 1));
-    if (!header_bytes || !payload_bytes || !signature) {
-      return bad("bad base64url");
-    }
-    Json header = Json::parse(AsChars(*header_bytes), nullptr, false);
-    Json payload = Json::parse(AsChars(*payload_bytes), nullptr, false);
-    if (!header.is_object() || !payload.is_object()) {
-      return bad("header or payload is not a JSON object");
-    }
-    const VerifyKey* key = nullptr;
-    if (auto kid = header.find("kid"); kid != header.end()) {
-      if (!kid->is_string()) {
-        return bad("bad kid");
-      }
-      for (const auto& k : keys_) {
-        if (k.kid == kid->get<std::string>()) {
-          key = &k;
-        }
-      }
-    } else {
-      key = &keys_.front();
-    }
-    if (key == nullptr) {
-      return bad("unknown kid");
-    }
-    // The algorithm comes from the key; the header must merely agree.
-    auto alg = header.find("alg");
-    if (alg == header.end() || !alg->is_string() || alg->get<std::string>() != key->alg) {
-      return bad("algorithm mismatch");
-    }
-    if (auto ok = key->key.Verify(AsBytes(compact.substr(0, dot2)), *signature); !ok) {
-      return bad("bad signature");
-    }
-    const std::int64_t now = clock_.NowSeconds();
-    auto iss = payload.find("iss");
-    if (iss == payload.end() || *iss != jwt_.iss) {
-      return bad("wrong issuer");
-    }
-    auto exp = payload.find("exp");
-    if (exp == payload.end() || !exp->is_number() || now > exp->get<double>() + jwt_.leeway) {
-      return bad("expired");
-    }
-    if (auto nbf = payload.find("nbf"); nbf != payload.end()) {
-      if (!nbf->is_number() || now + jwt_.leeway < nbf->get<double>()) {
-        return bad("not yet valid");
-      }
+    // An empty configured issuer cannot be expressed to the validator (it
+    // refuses an empty expectation); check it here instead.
+    if (jwt_.iss.empty() && verified->Issuer() != std::optional<std::string>("")) {
+      return MakeError(ErrorCode::kUnauthenticated, "wrong issuer");
     }
     TokenClaims claims;
-    auto text = [&](const char* name) -> std::string {
-      auto it = payload.find(name);
-      return it != payload.end() && it->is_string() ? it->get<std::string>() : std::string();
-    };
-    claims.sub = text("sub");
-    claims.jti = text("jti");
+    claims.sub = verified->Subject().value_or("");
+    claims.jti = verified->JwtId().value_or("");
+    const Json& payload = verified->claims();
     if (auto reset = payload.find("password_reset_for"); reset != payload.end()) {
       if (!reset->is_string()) {
-        return bad("bad password_reset_for");
+        return MakeError(ErrorCode::kUnauthenticated, "bad password_reset_for");
       }
       claims.password_reset_for = reset->get<std::string>();
-      claims.reset_binding = text(kBindingClaim);
+      claims.reset_binding = verified->StringClaim(kBindingClaim).value_or("");
     }
     return claims;
   }
@@ -216,19 +134,13 @@ class JwtTokenService final : public TokenService {
   const std::string& Jwks() const override { return jwks_; }
 
  private:
-  Result<std::string> Sign(const Json& claims) {
-    std::string input = encoded_header_ + "." + Base64UrlEncode(AsBytes(claims.dump()));
-    KISEE_ASSIGN_OR_RETURN(Bytes signature, signer_.Sign(AsBytes(input)));
-    return input + "." + Base64UrlEncode(signature);
-  }
-
   const JwtSettings jwt_;
   const Clock& clock_;
-  const crypto::PrivateKey signer_;
-  const std::vector<VerifyKey> keys_;  // keys_[0] is the signer's
+  const jwt::JwtSigner signer_;
+  const jwt::JwtVerifier verifier_;  // keys()[0] is the signer's
+  const jwt::JwtValidator validator_;
   const SecretBytes binding_key_;
-  std::string jwks_;
-  std::string encoded_header_;
+  const std::string jwks_;
 };
 
 }  // namespace
@@ -236,10 +148,12 @@ class JwtTokenService final : public TokenService {
 Result<std::unique_ptr<TokenService>> CreateTokenService(const Settings& settings,
                                                          const Clock& clock) {
   const JwtSettings& jwt = settings.jwt;
-  auto signer = crypto::PrivateKey::FromPem(jwt.private_key);
-  if (!signer) {
+  const jwt::Secp256k1Label label =
+      jwt.algorithm == "ES256K" ? jwt::Secp256k1Label::kEs256K : jwt::Secp256k1Label::kEs256;
+  auto private_key = crypto::PrivateKey::FromPem(jwt.private_key);
+  if (!private_key) {
     return MakeError(ErrorCode::kInvalidArgument,
-                     OneLine("jwt.private_key: " + signer.error().message()));
+                     OneLine("jwt.private_key: " + private_key.error().message()));
   }
   if (!jwt.public_key.empty()) {
     auto pub = crypto::PublicKey::FromPem(jwt.public_key);
@@ -247,17 +161,29 @@ Result<std::unique_ptr<TokenService>> CreateTokenService(const Settings& setting
       return MakeError(ErrorCode::kInvalidArgument,
                        OneLine("jwt.public_key: " + pub.error().message()));
     }
-    if (!(*pub == signer->public_key())) {
+    if (!(*pub == private_key->public_key())) {
       return MakeError(ErrorCode::kInvalidArgument,
                        "jwt.public_key does not match jwt.private_key");
     }
   }
-  std::vector<VerifyKey> keys;
-  auto main_key = MakeVerifyKey(signer->public_key(), jwt);
-  if (!main_key) {
-    return std::unexpected(main_key.error().WithContext("jwt.private_key"));
+  if (auto ok = CheckSupported(private_key->type()); !ok) {
+    return std::unexpected(ok.error().WithContext("jwt.private_key"));
   }
-  keys.push_back(std::move(*main_key));
+  // Reset tokens carry an HMAC of the user's reset stamp under a key derived
+  // from the signing key: every instance sharing the settings agrees on it,
+  // and nobody without the private key can compute it.
+  SecretBytes raw = private_key->ToRaw();
+  std::string_view label_text = "kisee reset-token binding v1";
+  auto derived = crypto::HmacSha256(raw.view(), AsBytes(label_text));
+  SecretBytes binding_key(ByteView(derived.data(), derived.size()));
+  SecureWipe(std::span<std::uint8_t>(derived.data(), derived.size()));
+
+  const std::string kid = Thumbprint(private_key->public_key());
+  auto signer = jwt::JwtSigner::Create(std::move(*private_key), kid, label);
+  if (!signer) {
+    return std::unexpected(signer.error().WithContext("jwt.private_key"));
+  }
+  std::vector<jwt::VerificationKey> keys = {signer->verification_key()};
   for (std::size_t i = 0; i < jwt.previous_keys.size(); ++i) {
     const std::string& pem = jwt.previous_keys[i];
     std::optional<crypto::PublicKey> pub;
@@ -269,22 +195,30 @@ Result<std::unique_ptr<TokenService>> CreateTokenService(const Settings& setting
       return MakeError(ErrorCode::kInvalidArgument,
                        OneLine(fmt::format("jwt.previous_keys[{}]: {}", i, p.error().message())));
     }
-    auto key = MakeVerifyKey(*pub, jwt);
+    const std::string context = fmt::format("jwt.previous_keys[{}]", i);
+    if (auto ok = CheckSupported(pub->type()); !ok) {
+      return std::unexpected(ok.error().WithContext(context));
+    }
+    auto key = jwt::VerificationKey::ForKey(Thumbprint(*pub), *pub, label);
     if (!key) {
-      return std::unexpected(key.error().WithContext(fmt::format("jwt.previous_keys[{}]", i)));
+      return std::unexpected(key.error().WithContext(context));
     }
     keys.push_back(std::move(*key));
   }
-  // Reset tokens carry an HMAC of the user's reset stamp under a key derived
-  // from the signing key: every instance sharing the settings agrees on it,
-  // and nobody without the private key can compute it.
-  SecretBytes raw = signer->ToRaw();
-  std::string_view label = "kisee reset-token binding v1";
-  auto derived = crypto::HmacSha256(raw.view(), AsBytes(label));
-  SecretBytes binding_key(ByteView(derived.data(), derived.size()));
-  SecureWipe(std::span<std::uint8_t>(derived.data(), derived.size()));
-  return std::unique_ptr<TokenService>(new JwtTokenService(
-      settings, clock, std::move(*signer), std::move(keys), std::move(binding_key)));
+  auto verifier = jwt::JwtVerifier::Create(std::move(keys));
+  if (!verifier) {
+    // Two configured keys with the same thumbprint: the same key twice.
+    return std::unexpected(verifier.error().WithContext("jwt.previous_keys"));
+  }
+  jwt::JwtValidatorBuilder builder;
+  builder.SetLeeway(std::chrono::seconds(jwt.leeway)).SetClock(clock);
+  if (!jwt.iss.empty()) {
+    builder.ExpectIssuer(jwt.iss);
+  }
+  KISEE_ASSIGN_OR_RETURN(jwt::JwtValidator validator, builder.Build());
+  return std::unique_ptr<TokenService>(
+      new JwtTokenService(settings, clock, std::move(*signer), std::move(*verifier),
+                          std::move(validator), std::move(binding_key)));
 }
 
 }  // namespace kisee::idp

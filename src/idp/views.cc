@@ -259,7 +259,7 @@ void LoginView(App& app, const Request& request, Responder respond) {
 }
 
 void RegisterView(App& app, const Request& request, Responder respond) {
-  if (!app.settings.server.registration) {
+  if (!app.settings.server.registration || !app.backend.can_register()) {
     return respond(Problem(403, "Registration is not available."));
   }
   auto body = ParseBody(request.body);
@@ -288,6 +288,8 @@ void RegisterView(App& app, const Request& request, Responder respond) {
               return respond(Problem(400, done.error().message()));
             case ErrorCode::kAlreadyExists:
               return respond(Problem(409, done.error().message()));
+            case ErrorCode::kPermissionDenied:
+              return respond(Problem(403, done.error().message()));
             default:
               return respond(FromBackendError(done.error()));
           }
@@ -330,6 +332,11 @@ std::expected<std::string, Response> CheckPatch(const Json& patch) {
 }
 
 void PatchUserView(App& app, const Request& request, Responder respond) {
+  // A read-only store says so before anything else: no credentials are
+  // checked for a change that cannot happen.
+  if (!app.backend.can_change_passwords()) {
+    return respond(Problem(403, "Password changes are not available."));
+  }
   ParsedAuth auth = ParseAuthorization(request);
   if (auth.scheme == AuthScheme::kNone) {
     return respond(Problem(401, "Missing authorization header"));
@@ -363,6 +370,9 @@ void PatchUserView(App& app, const Request& request, Responder respond) {
           if (done.error().code() == ErrorCode::kNotFound) {
             return respond(Problem(401, "No such user"));
           }
+          if (done.error().code() == ErrorCode::kPermissionDenied) {
+            return respond(Problem(403, done.error().message()));
+          }
           return respond(FromBackendError(done.error()));
         }
         Response r(204);
@@ -395,45 +405,90 @@ void RecoveriesView(App& app, const Request& request, Responder respond) {
       });
 }
 
-// RecoverInBackground finds the user and hands a fresh reset token to the
-// backend. Runs after the 201; never reports to the client.
-void RecoverInBackground(App& app, const std::optional<std::string>& email,
-                         const std::optional<std::string>& login,
-                         const std::optional<std::string>& username) {
+// TryRecover finds the user and hands a fresh reset token to the backend.
+// kUnavailable when the store could not be reached (worth retrying); any
+// other outcome is final and already logged.
+Status TryRecover(App& app, const std::optional<std::string>& email,
+                  const std::optional<std::string>& login,
+                  const std::optional<std::string>& username) {
   std::optional<User> user;
-  auto lookup = [&](auto&& fn) -> bool {
+  auto lookup = [&](auto&& fn) -> Status {
     auto found = fn();
     if (!found) {
-      spdlog::warn("password recovery: store unavailable: {}", found.error().message());
-      return false;
+      return std::unexpected(found.error());
     }
     user = std::move(*found);
-    return true;
+    return Ok();
   };
-  if (email && !lookup([&] { return app.backend.GetUserByEmail(*email); })) return;
-  if (!user && login && !lookup([&] { return app.backend.GetUserByUsername(*login); })) return;
-  if (!user && username && !lookup([&] { return app.backend.GetUserByUsername(*username); })) {
-    return;
+  if (email) {
+    KISEE_RETURN_IF_ERROR(lookup([&] { return app.backend.GetUserByEmail(*email); }));
+  }
+  if (!user && login) {
+    KISEE_RETURN_IF_ERROR(lookup([&] { return app.backend.GetUserByUsername(*login); }));
+  }
+  if (!user && username) {
+    KISEE_RETURN_IF_ERROR(lookup([&] { return app.backend.GetUserByUsername(*username); }));
   }
   if (!user) {
     spdlog::info("password recovery requested for an unknown user");
-    return;
+    return Ok();
   }
   auto stamp = app.backend.NewResetStamp(*user);
   if (!stamp) {
+    if (stamp.error().code() == ErrorCode::kUnavailable) {
+      return std::unexpected(stamp.error());
+    }
     spdlog::warn("password recovery for {}: {}", user->user_id, stamp.error().message());
-    return;
+    return Ok();
   }
   auto token = app.tokens.IssueReset(*user, *stamp);
   if (!token) {
     spdlog::error("password recovery for {}: {}", user->user_id, token.error().message());
-    return;
+    return Ok();
   }
   if (auto sent = app.backend.SendResetPasswordChallenge(*user, token->jwt); !sent) {
     spdlog::warn("password recovery for {}: {}", user->user_id, sent.error().message());
-    return;
+    return Ok();
   }
   spdlog::info("password recovery started for {}", user->user_id);
+  return Ok();
+}
+
+// RecoverInBackground runs after the 201 and never reports to the client.
+// While the store is unreachable it retries with back-off (1 s doubling to
+// 30 s) for as long as a reset token would live, so that a request accepted
+// during an outage is served when the store comes back.
+void RecoverInBackground(App& app, const std::optional<std::string>& email,
+                         const std::optional<std::string>& login,
+                         const std::optional<std::string>& username) {
+  if (!app.backend.can_change_passwords()) {
+    spdlog::info("password recovery requested, but this store is read-only: nothing sent");
+    return;
+  }
+  const auto give_up =
+      std::chrono::steady_clock::now() + std::chrono::seconds(app.settings.jwt.reset_lifetime);
+  auto delay = app.retry.initial_delay();
+  for (;;) {
+    Status done = TryRecover(app, email, login, username);
+    if (done || done.error().code() != ErrorCode::kUnavailable) {
+      return;
+    }
+    if (std::chrono::steady_clock::now() + delay > give_up) {
+      spdlog::error("password recovery dropped, the store stayed unavailable: {}",
+                    done.error().message());
+      return;
+    }
+    spdlog::warn("password recovery: store unavailable ({}), retrying in {} ms",
+                 done.error().message(), delay.count());
+    if (!app.retry.Wait(delay)) {
+      // Shutting down: one last attempt, then the job is dropped.
+      if (auto last = TryRecover(app, email, login, username); !last) {
+        spdlog::error("password recovery dropped at shutdown: {}", last.error().message());
+      }
+      return;
+    }
+    delay = std::min(delay * 2, app.retry.max_delay());
+  }
 }
 
 void StartRecoveryView(App& app, const Request& request, Responder respond) {
@@ -524,12 +579,27 @@ void HealthView(App& app, HealthState& state, bool ready_route, Responder respon
 
 }  // namespace
 
+bool RetryGate::Wait(std::chrono::milliseconds delay) {
+  std::unique_lock lock(mutex_);
+  wake_.wait_for(lock, delay, [this] { return stopped_; });
+  return !stopped_;
+}
+
+void RetryGate::Stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopped_ = true;
+  }
+  wake_.notify_all();
+}
+
 Status AddRoutes(net::Router& router, App& app) {
   auto health = std::make_shared<HealthState>();
   const std::string& base = app.settings.server.hostname;
   const auto jwt_doc = std::make_shared<Document>(JwtDocument(base, {}));
   const auto users_doc = std::make_shared<Document>(
-      UsersDocument(base, app.settings.server.registration, app.policy.min_length()));
+      UsersDocument(base, app.settings.server.registration && app.backend.can_register(),
+                    app.policy.min_length()));
 
   KISEE_RETURN_IF_ERROR(
       router.AddSync("GET", "/", [&app](const Request&) { return JsonHomeView(app); }));

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -20,6 +22,29 @@
 
 namespace kisee::idp {
 
+// RetryGate is where background jobs wait between retries; Stop (at
+// shutdown) ends every wait at once. Thread-safe.
+class RetryGate {
+ public:
+  explicit RetryGate(std::chrono::milliseconds initial_delay = std::chrono::seconds(1),
+                     std::chrono::milliseconds max_delay = std::chrono::seconds(30))
+      : initial_delay_(initial_delay), max_delay_(max_delay) {}
+
+  // Wait sleeps `delay`, or less when Stop is called; false once stopped.
+  bool Wait(std::chrono::milliseconds delay);
+  void Stop();
+
+  std::chrono::milliseconds initial_delay() const { return initial_delay_; }
+  std::chrono::milliseconds max_delay() const { return max_delay_; }
+
+ private:
+  const std::chrono::milliseconds initial_delay_;
+  const std::chrono::milliseconds max_delay_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopped_ = false;  // guarded by mutex_
+};
+
 // App is everything the views use. Borrowed references outlive the router.
 struct App {
   const Settings& settings;
@@ -32,6 +57,8 @@ struct App {
   // background runs password-recovery jobs after the 201; drained on
   // shutdown so that accepted recoveries are not lost.
   WorkerPool& background;
+  // retry paces the background recovery jobs while the store is down.
+  RetryGate& retry;
   const Clock& clock;
   std::string version;
   // inline_backend: the backend never blocks (demo), so logins may run on

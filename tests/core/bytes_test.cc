@@ -36,8 +36,8 @@ TEST(Base64, DecodesRfc4648Vectors) {
     auto url = Base64UrlDecode(c.url_unpadded);
     ASSERT_TRUE(url.has_value()) << c.url_unpadded;
     EXPECT_EQ(ToString(*url), c.plain);
-    auto std = Base64Decode(c.standard_padded,
-                            {Base64Alphabet::kStandard, Base64Padding::kRequired});
+    auto std =
+        Base64Decode(c.standard_padded, {Base64Alphabet::kStandard, Base64Padding::kRequired});
     ASSERT_TRUE(std.has_value()) << c.standard_padded;
     EXPECT_EQ(ToString(*std), c.plain);
   }
@@ -50,9 +50,9 @@ TEST(Base64, RejectsMalformedInput) {
   EXPECT_FALSE(Base64Decode("Zg", padded).has_value());      // padding required
   EXPECT_FALSE(Base64Decode("Zm9v YmFy", url).has_value());  // whitespace
   EXPECT_FALSE(Base64Decode("Zm9v\n", url).has_value());
-  EXPECT_FALSE(Base64Decode("Z", url).has_value());           // impossible length
-  EXPECT_FALSE(Base64Decode("+/+/", url).has_value());        // other alphabet
-  EXPECT_FALSE(Base64Decode("Zh", url).has_value());          // non-zero trailing bits
+  EXPECT_FALSE(Base64Decode("Z", url).has_value());     // impossible length
+  EXPECT_FALSE(Base64Decode("+/+/", url).has_value());  // other alphabet
+  EXPECT_FALSE(Base64Decode("Zh", url).has_value());    // non-zero trailing bits
   EXPECT_FALSE(Base64Decode("Z===", padded).has_value());
   EXPECT_FALSE(Base64Decode("Zg=a", padded).has_value());
 }

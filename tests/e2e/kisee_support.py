@@ -380,3 +380,82 @@ def walk(k, base, root_password, strict_policy, store_name):
     check(int(res.headers.get("Retry-After")) > 0, "Retry-After")
     eq(login(k, "root", root_password).status, 201, "other users unaffected")
     print(f"walk complete on {store_name}")
+
+
+def write_backend_settings(directory, port, backend, email=None, name="settings.toml"):
+    """kisee-quickstart's settings with `backend` (the TOML of the whole
+    [identity_backend] section, options included) in place of the sqlite
+    store, and `email` (the TOML of an [email] section) appended when given.
+    argon2id runs at small parameters."""
+    path = write_quickstart_settings(directory, port, name=name)
+    with open(path) as f:
+        text = f.read()
+    start = text.index("[identity_backend]")
+    end = text.index("[passwords]")
+    text = text[:start] + backend.strip() + "\n\n" + text[end:]
+    if email:
+        text += "\n" + email.strip() + "\n"
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def email_section(smtp, security="none", ca=None, auth=None,
+                  reset_url="https://app.example/reset?token={token}", templates=True):
+    """The [email] section for an SmtpSink (without templates: the defaults)."""
+    text = (f'[email]\nhost = "127.0.0.1"\nport = {smtp.port}\nsecurity = "{security}"\n'
+            f'sender = "kisee@example.com"\n')
+    if templates:
+        text += (f'subject = "Reset for {{username}}"\n'
+                 f'body = "Hello {{username}}, follow {{reset_url}} to choose a new password."\n'
+                 f'reset_url = "{reset_url}"\n')
+    if ca:
+        text += f'ca_file = "{ca}"\n'
+    if auth:
+        text += f'username = "{auth[0]}"\npassword = "{auth[1]}"\n'
+    return text
+
+
+def token_from_mail(mail):
+    """The reset token in the reset_url of a received message."""
+    body = mail["message"].get_body(preferencelist=("plain",)).get_content()
+    found = re.search(r"token=([A-Za-z0-9_.-]+)", body)
+    check(found is not None, f"no token in the mail: {body!r}")
+    return found.group(1)
+
+
+def recover_by_email(k, smtp, username, email, new_password, count=1,
+                     subject=None):
+    """POST /password_recoveries/ for `email`, read the token from the
+    `count`-th message on `smtp`, change the password with it, and check
+    that the token is single-use. Returns the received message."""
+    res = k.request("POST", "/password_recoveries/", {"email": email})
+    eq((res.status, res.body), (201, b""), "recovery accepted")
+    mail = smtp.wait_for_message(count)
+    eq(mail["to"], [email], "recipient")
+    eq(mail["message"]["Subject"], subject or f"Reset for {username}", "subject template")
+    token = token_from_mail(mail)
+    check(token not in k.process.stderr() and token not in k.process.stdout(),
+          "the token is never logged")
+    patch = [{"op": "replace", "path": "/password", "value": new_password}]
+    bearer = {"Authorization": "Bearer " + token}
+    # The user_id (PATCH path) comes from the recover document.
+    recover = k.request("GET", "/password_recoveries/",
+                        headers={"Authorization": bearer["Authorization"],
+                                 "Accept": "application/json"}).json()
+    check("recover" in recover, f"a reset token gets the recover document: {recover}")
+    path = recover["recover"].split("://", 1)[1].split("/", 1)[1]
+    res = k.request("PATCH", "/" + path, patch, bearer)
+    eq(res.status, 204, f"password changed with the mailed token: {res!r}")
+    expect_problem(k.request("PATCH", "/" + path, patch, bearer), 401, "Bad authorization")
+    eq(login(k, username, new_password).status, 201, "login with the new password")
+    return mail
+
+
+def start_fails(settings):
+    """Runs kisee with `settings` expecting a start-up failure; returns stderr."""
+    result = harness.run([harness.tool("kisee"), "--settings", settings], timeout=60)
+    eq(result.returncode, 1, f"exit code of a failed start (stderr: {result.stderr})")
+    lines = [line for line in result.stderr.splitlines() if line.startswith("kisee: ")]
+    eq(len(lines), 1, f"one error line: {result.stderr!r}")
+    return lines[0]

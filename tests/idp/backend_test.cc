@@ -7,151 +7,20 @@
 #include <sstream>
 #include <thread>
 
+#include "idp/backend_conformance.h"
 #include "idp/sqlite_backend.h"
 #include "idp/sqlite_db.h"
 
 namespace kisee::idp {
+
+std::string BackendOptionsForTest(const std::string&, const std::filesystem::path&) {
+  return "path = 'users.db'";
+}
+
 namespace {
 
-constexpr crypto::Argon2Params kFast{.memory_kib = 64, .iterations = 1};
-
-// Fixture builds a backend of the given class on a fresh temporary store.
-class BackendTest : public testing::TestWithParam<std::string> {
- protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("kisee-backend-" + std::to_string(::getpid()) + "-" +
-            testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    settings_ = MakeSettings(GetParam());
-    backend_ = Make(out_);
-  }
-  void TearDown() override {
-    backend_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
-  Settings MakeSettings(const std::string& cls) {
-    auto s = ParseSettings(
-        "[server]\nhostname='http://h'\n[identity_backend]\nclass='" + cls +
-            "'\n[identity_backend.options]\nusername_min_length = 3\npath = 'users.db'\n"
-            "[passwords]\n[jwt]\niss='i'\nprivate_key='k'\n",
-        dir_ / "settings.toml");
-    EXPECT_TRUE(s.has_value());
-    return *s;
-  }
-
-  std::unique_ptr<IdentityBackend> Make(std::ostream& out) {
-    BackendContext context{.settings = settings_,
-                           .hasher = hasher_,
-                           .policy = policy_,
-                           .clock = SystemClock(),
-                           .out = out,
-                           .deliver_mail = {}};
-    auto backend = CreateBackend(context);
-    EXPECT_TRUE(backend.has_value()) << backend.error().message();
-    return backend ? std::move(*backend) : nullptr;
-  }
-
-  // RootPassword reads the password printed at start.
-  std::string RootPassword() {
-    std::smatch m;
-    std::string text = out_.str();
-    EXPECT_TRUE(std::regex_search(text, m, std::regex("username: root\npassword: (\\S+)\n")))
-        << text;
-    return m.size() > 1 ? m[1].str() : "";
-  }
-
-  std::filesystem::path dir_;
-  Settings settings_;
-  crypto::PasswordHasher hasher_ = *crypto::PasswordHasher::Create(kFast);
-  PasswordPolicy policy_{PasswordSettings{.present = true}};
-  std::ostringstream out_;
-  std::unique_ptr<IdentityBackend> backend_;
-};
-
-TEST_P(BackendTest, PrintsAdminCredentialsAndRootLogsIn) {
-  ASSERT_TRUE(backend_);
-  std::string password = RootPassword();
-  EXPECT_GE(password.size(), 8u);
-  auto user = backend_->Identify("root", password);
-  ASSERT_TRUE(user.has_value());
-  ASSERT_TRUE(user->has_value());
-  EXPECT_EQ((*user)->user_id, "root");
-  EXPECT_TRUE((*user)->is_superuser);
-  EXPECT_FALSE(backend_->Identify("root", password + "x")->has_value());
-  EXPECT_FALSE(backend_->Identify("root", "")->has_value());
-  EXPECT_FALSE(backend_->Identify("nobody", password)->has_value());
-  EXPECT_TRUE(backend_->IsConnectionAlive());
-}
-
-TEST_P(BackendTest, RegistersWithUniqueNamesAndPolicy) {
-  ASSERT_TRUE(backend_->RegisterUser("alice", "wonderland-42", "alice@example.com", false));
-  auto dup = backend_->RegisterUser("alice", "another-pass-9", "other@example.com", false);
-  ASSERT_FALSE(dup.has_value());
-  EXPECT_EQ(dup.error().code(), ErrorCode::kAlreadyExists);
-  EXPECT_EQ(dup.error().message(), "User already exist");
-
-  auto short_name = backend_->RegisterUser("al", "wonderland-42", "al@example.com", false);
-  ASSERT_FALSE(short_name.has_value());
-  EXPECT_EQ(short_name.error().code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(short_name.error().message(), "Username too short");
-
-  auto weak = backend_->RegisterUser("bobby", "password", "bob@example.com", false);
-  ASSERT_FALSE(weak.has_value());
-  EXPECT_EQ(weak.error().code(), ErrorCode::kInvalidArgument);
-
-  auto alice = backend_->Identify("alice", "wonderland-42");
-  ASSERT_TRUE(alice && alice->has_value());
-  EXPECT_EQ((*alice)->user_id, "alice");
-  EXPECT_EQ((*alice)->email, "alice@example.com");
-  EXPECT_FALSE((*alice)->is_superuser);
-
-  auto by_email = backend_->GetUserByEmail("alice@example.com");
-  ASSERT_TRUE(by_email && by_email->has_value());
-  EXPECT_EQ((*by_email)->username, "alice");
-  auto by_name = backend_->GetUserByUsername("alice");
-  ASSERT_TRUE(by_name && by_name->has_value());
-  EXPECT_FALSE(backend_->GetUserByUsername("carol")->has_value());
-  EXPECT_FALSE(backend_->GetUserByEmail("carol@example.com")->has_value());
-}
-
-TEST_P(BackendTest, PasswordChangeAndResetStamps) {
-  ASSERT_TRUE(backend_->RegisterUser("alice", "wonderland-42", "alice@example.com", false));
-  User alice = **backend_->GetUserByUsername("alice");
-  auto first = backend_->NewResetStamp(alice);
-  ASSERT_TRUE(first.has_value());
-  EXPECT_EQ(*backend_->ResetStamp(alice), *first);
-  // A newer reset token supersedes the older one.
-  auto second = backend_->NewResetStamp(alice);
-  ASSERT_TRUE(second.has_value());
-  EXPECT_NE(*first, *second);
-  EXPECT_EQ(*backend_->ResetStamp(alice), *second);
-
-  EXPECT_FALSE(backend_->SetPasswordForUser(alice, "short").has_value());
-  ASSERT_TRUE(backend_->SetPasswordForUser(alice, "through-the-looking-glass"));
-  // Changing the password changes the stamp: the reset token is used up.
-  EXPECT_NE(*backend_->ResetStamp(alice), *second);
-  EXPECT_FALSE(backend_->Identify("alice", "wonderland-42")->has_value());
-  EXPECT_TRUE(backend_->Identify("alice", "through-the-looking-glass")->has_value());
-
-  User ghost{.user_id = "ghost", .username = "ghost"};
-  EXPECT_EQ(backend_->ResetStamp(ghost).error().code(), ErrorCode::kNotFound);
-}
-
-TEST_P(BackendTest, FailureStoreKeepsRecords) {
-  FailureStore& store = backend_->failure_store();
-  ASSERT_TRUE(store.Update("user:x", [](std::optional<FailureRecord> r) {
-    EXPECT_FALSE(r.has_value());
-    return FailureRecord{.window_start = 10, .count = 2, .locked_until = 99, .level = 1};
-  }));
-  auto got = store.Get("user:x");
-  ASSERT_TRUE(got && got->has_value());
-  EXPECT_EQ(**got, (FailureRecord{.window_start = 10, .count = 2, .locked_until = 99, .level = 1}));
-}
-
 INSTANTIATE_TEST_SUITE_P(Builtin, BackendTest, testing::Values("demo", "sqlite"));
+INSTANTIATE_TEST_SUITE_P(Sqlite, SharedStoreTest, testing::Values("sqlite"));
 
 TEST(DemoBackend, PrintsTheExactResetLine) {
   auto settings = ParseSettings(
@@ -189,30 +58,6 @@ TEST(CreateBackend, RejectsUnknownClasses) {
 }
 
 class SqliteBackendTest : public BackendTest {};
-
-TEST_P(SqliteBackendTest, TwoInstancesShareUsersStampsAndCounters) {
-  std::ostringstream second_out;
-  auto other = Make(second_out);
-  ASSERT_TRUE(other);
-  // Only the first start creates root and prints its password.
-  EXPECT_EQ(second_out.str(), "");
-  ASSERT_TRUE(backend_->RegisterUser("alice", "wonderland-42", "alice@example.com", false));
-  EXPECT_TRUE(other->Identify("alice", "wonderland-42")->has_value());
-  auto dup = other->RegisterUser("alicia", "wonderland-42", "ALICE@example.com", false);
-  ASSERT_FALSE(dup.has_value());
-  EXPECT_EQ(dup.error().code(), ErrorCode::kAlreadyExists);
-
-  User alice = **other->GetUserByUsername("alice");
-  auto stamp = backend_->NewResetStamp(alice);
-  ASSERT_TRUE(stamp);
-  EXPECT_EQ(*other->ResetStamp(alice), *stamp);
-  ASSERT_TRUE(other->SetPasswordForUser(alice, "new-password-77"));
-  EXPECT_NE(*backend_->ResetStamp(alice), *stamp);
-
-  ASSERT_TRUE(
-      backend_->failure_store().Update("addr:1", [](auto) { return FailureRecord{.count = 4}; }));
-  EXPECT_EQ((*other->failure_store().Get("addr:1"))->count, 4);
-}
 
 TEST_P(SqliteBackendTest, UpgradesHashesWhenParametersChange) {
   ASSERT_TRUE(backend_->RegisterUser("alice", "wonderland-42", "alice@example.com", false));

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "kisee/core/bytes.h"
 #include "kisee/crypto/keys.h"
@@ -88,7 +90,8 @@ TEST_F(TokensTest, RefusesExpiredTamperedForeignAndAlgNoneTokens) {
   for (const char* junk : {"", ".", "..", "a.b.c", "a.b.c.d"}) {
     EXPECT_FALSE((*service)->Verify(junk)) << junk;
   }
-  clock_.Advance(seconds(3600 + 5));
+  // RFC 7519 §4.1.4: valid while now < exp + leeway (5 s by default).
+  clock_.Advance(seconds(3600 + 4));
   EXPECT_TRUE((*service)->Verify(token)) << "within the leeway";
   clock_.Advance(seconds(1));
   auto expired = (*service)->Verify(token);
@@ -150,6 +153,49 @@ TEST_F(TokensTest, BadKeysAreOneLineErrors) {
 namespace kisee::idp {
 namespace {
 
+// FakeTransport records every attempt and fails the first `failures`.
+class FakeTransport final : public MailTransport {
+ public:
+  struct Attempt {
+    std::chrono::steady_clock::time_point at;
+    std::string to;
+    std::string message;
+  };
+
+  explicit FakeTransport(int failures) : failures_(failures) {}
+
+  Status Send(std::string_view, std::string_view to, std::string_view message) override {
+    std::lock_guard lock(mutex_);
+    attempts_.push_back({std::chrono::steady_clock::now(), std::string(to), std::string(message)});
+    if (static_cast<int>(attempts_.size()) <= failures_) {
+      return MakeError(ErrorCode::kUnavailable, "smtp: connection refused");
+    }
+    return Ok();
+  }
+
+  std::vector<Attempt> attempts() {
+    std::lock_guard lock(mutex_);
+    return attempts_;
+  }
+
+ private:
+  const int failures_;
+  std::mutex mutex_;
+  std::vector<Attempt> attempts_;
+};
+
+EmailSettings TestEmail() {
+  EmailSettings settings;
+  settings.present = true;
+  settings.sender = "kisee@example.com";
+  settings.subject = "Reset for {username}";
+  settings.body = "Hello {username},\nfollow {reset_url}\n";
+  settings.reset_url = "https://app.example/reset?token={token}";
+  return settings;
+}
+
+const User kAlice{.user_id = "alice", .username = "alice", .email = "alice@example.com"};
+
 TEST(Mailer, RendersTheTemplatesOfTheSettings) {
   EXPECT_EQ(RenderTemplate("Hello {username}, follow {reset_url} ({token})", "alice", "T.K.N",
                            "https://app/reset?token=T.K.N"),
@@ -158,17 +204,66 @@ TEST(Mailer, RendersTheTemplatesOfTheSettings) {
             "https://h/password_recoveries/?token=X");
 }
 
+TEST(Mailer, ComposesOneHeaderPerLineAndCrlfBodies) {
+  std::string message =
+      ComposeMessage("kisee@example.com", "alice@example.com\r\nBcc: eve@example.com",
+                     "Réinitialisation", "line one\nline two");
+  EXPECT_NE(message.find("To: alice@example.com  Bcc: eve@example.com\r\n"), std::string::npos)
+      << message;
+  EXPECT_EQ(message.find("\r\nBcc:"), std::string::npos);
+  EXPECT_NE(message.find("Subject: =?UTF-8?B?UsOpaW5pdGlhbGlzYXRpb24=?=\r\n"), std::string::npos)
+      << message;
+  EXPECT_TRUE(message.ends_with("\r\n\r\nline one\r\nline two\r\n")) << message;
+}
+
+TEST(Mailer, RetriesWithGrowingDelaysUntilDelivered) {
+  auto transport = std::make_unique<FakeTransport>(3);
+  FakeTransport* fake = transport.get();
+  Mailer mailer(TestEmail(), std::move(transport),
+                {.initial_delay = std::chrono::milliseconds(40),
+                 .max_delay = std::chrono::milliseconds(80),
+                 .give_up_after = std::chrono::seconds(30)});
+  ASSERT_TRUE(mailer.Enqueue(kAlice, "HEAD.PAYLOAD.SIG"));
+  for (int i = 0; i < 400 && fake->attempts().size() < 4; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  mailer.Shutdown();
+  auto attempts = fake->attempts();
+  ASSERT_EQ(attempts.size(), 4u);
+  // 40 ms, then 80 ms, then capped at 80 ms.
+  EXPECT_GE(attempts[1].at - attempts[0].at, std::chrono::milliseconds(40));
+  EXPECT_GE(attempts[2].at - attempts[1].at, std::chrono::milliseconds(80));
+  EXPECT_GE(attempts[3].at - attempts[2].at, std::chrono::milliseconds(80));
+  EXPECT_EQ(attempts[3].to, "alice@example.com");
+  EXPECT_NE(attempts[3].message.find("Subject: Reset for alice"), std::string::npos);
+  EXPECT_NE(attempts[3].message.find("https://app.example/reset?token=HEAD.PAYLOAD.SIG"),
+            std::string::npos);
+}
+
+TEST(Mailer, GivesUpAfterItsDeadline) {
+  auto transport = std::make_unique<FakeTransport>(1'000'000);
+  FakeTransport* fake = transport.get();
+  Mailer mailer(TestEmail(), std::move(transport),
+                {.initial_delay = std::chrono::milliseconds(10),
+                 .max_delay = std::chrono::milliseconds(20),
+                 .give_up_after = std::chrono::milliseconds(150)});
+  ASSERT_TRUE(mailer.Enqueue(kAlice, "t"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  const std::size_t attempts = fake->attempts().size();
+  EXPECT_GE(attempts, 3u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(fake->attempts().size(), attempts) << "still retrying after the deadline";
+}
+
 TEST(Mailer, GivesUpOnShutdownWithoutHanging) {
-  EmailSettings settings;
-  settings.present = true;
-  settings.host = "127.0.0.1";
-  settings.port = 9;  // discard: nothing listens, connections are refused
-  Mailer mailer(settings);
-  ASSERT_TRUE(mailer.Enqueue(User{.user_id = "a", .username = "a", .email = "a@example.com"}, "t"));
+  auto transport = std::make_unique<FakeTransport>(1'000'000);
+  Mailer mailer(TestEmail(), std::move(transport));  // 1 s back-off, 24 h deadline
+  ASSERT_TRUE(mailer.Enqueue(kAlice, "t"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
   auto start = std::chrono::steady_clock::now();
   mailer.Shutdown();
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
-  EXPECT_FALSE(mailer.Enqueue(User{}, "t").has_value());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_FALSE(mailer.Enqueue(kAlice, "t").has_value());
 }
 
 }  // namespace

@@ -44,6 +44,9 @@ struct EmailSettings {
   std::string host = "localhost";
   std::uint16_t port = 25;
   std::string security = "none";  // "none" | "starttls" | "tls"
+  // ca_file: PEM certificates trusted for the server's TLS certificate
+  // (default: the system's store).
+  std::string ca_file;
   std::string username;
   std::string password;
   std::string sender;
