@@ -1,0 +1,2 @@
+# The install rules and the deployment examples of packaging/.
+kisee_add_e2e(packaging packaging.py)
