@@ -142,6 +142,21 @@ TEST(Authority, SubCaPathLengthIsClampedAndExhausted) {
   EXPECT_EQ(refused.error().message(), "Unable to sign for a CA (insufficient path length).");
 }
 
+TEST(Authority, ValidityIsNowPlusTheLifetimeWhateverTheIssuers) {
+  FakeClock clock(std::chrono::system_clock::from_time_t(1'700'000'000));
+  IssueOptions short_lived{std::chrono::hours(24), &clock};
+  auto ca = CertificateAuthority::CreateRoot(OrgSigner(), NewKey(), short_lived);
+  ASSERT_TRUE(ca) << ca.error().message();
+  EXPECT_EQ(ca->certificate().not_before(), clock.Now());
+  EXPECT_EQ(ca->certificate().not_after(), clock.Now() + std::chrono::hours(24));
+  clock.Advance(std::chrono::hours(1));
+  auto leaf = ca->Issue({PersonName("A", "", "", "", "", "", ""), {}, NewKey().public_key()},
+                        IssueOptions{kDefaultLifetime, &clock});
+  ASSERT_TRUE(leaf) << leaf.error().message();
+  EXPECT_EQ(leaf->not_before(), clock.Now());
+  EXPECT_EQ(leaf->not_after(), clock.Now() + std::chrono::hours(24 * 365));
+}
+
 TEST(Authority, RefusesSubjectEqualToIssuer) {
   CertificateAuthority ca = NewRoot();
   EXPECT_FALSE(ca.Issue({OrgSigner(), {}, NewKey().public_key()}));
