@@ -254,6 +254,16 @@ TEST(Request, CarriesSubjectSanAndKeyAndChecksItsSignature) {
   ASSERT_FALSE(bad);
 }
 
+TEST(Certificate, B64DerValuesRefuseWhitespaceButFilesMayEndWithANewline) {
+  CertificateAuthority ca = NewRoot();
+  std::string b64 = ca.certificate().ToB64Der();
+  EXPECT_TRUE(Certificate::FromB64Der(b64));
+  EXPECT_FALSE(Certificate::FromB64Der(b64 + "\n"));
+  EXPECT_FALSE(Certificate::FromB64Der(" " + b64));
+  EXPECT_FALSE(Certificate::FromB64Der(b64.substr(0, 40) + "\n" + b64.substr(40)));
+  EXPECT_TRUE(Certificate::Parse(b64 + "\n"));  // the content of a file
+}
+
 TEST(Certificate, RejectsGarbage) {
   EXPECT_FALSE(Certificate::Parse("not a certificate"));
   EXPECT_FALSE(Certificate::Parse("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"));
