@@ -271,6 +271,9 @@ def test_biscuits_with_serve():
         inspected = ok("biscuit", "inspect", token, config=srv)
         assert 'user("cn:frank")' in inspected and "check if time($time)" in inspected, inspected
         get_only = ok("biscuit", "attenuate", token, "--block", 'check if operation("GET");').strip()
+        # Every command takes --config, even one that needs no key.
+        assert ok("biscuit", "attenuate", token, "--block", 'check if operation("GET");',
+                  config=srv).strip() != token
         post_only = ok("biscuit", "attenuate", token, "--block", 'check if operation("POST");').strip()
         for_other = ok("biscuit", "attenuate", token, "--block", 'check if client("cn:someone");').strip()
         proc = certified("biscuit", "inspect", post_only, "--authorize-with",
