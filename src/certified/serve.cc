@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cctype>
 #include <cstdio>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -53,10 +54,19 @@ bool IsHopByHop(std::string_view name) {
   return false;
 }
 
+// IsCertifiedHeader matches X-Certified-* in any case, with '_' standing for
+// '-': CGI, WSGI, PHP and others turn both "X-Certified-Client" and
+// "X_Certified_Client" into HTTP_X_CERTIFIED_CLIENT, so a spoofed header with
+// underscores would reach the application as the proxy's own.
 bool IsCertifiedHeader(std::string_view name) {
   constexpr std::string_view kPrefix = "x-certified-";
-  return name.size() >= kPrefix.size() &&
-         net::EqualsIgnoreCase(name.substr(0, kPrefix.size()), kPrefix);
+  if (name.size() < kPrefix.size()) return false;
+  for (std::size_t i = 0; i < kPrefix.size(); ++i) {
+    char c = static_cast<char>(std::tolower(static_cast<unsigned char>(name[i])));
+    if (c == '_') c = '-';
+    if (c != kPrefix[i]) return false;
+  }
+  return true;
 }
 
 // BearerToken finds the token of `Biscuit:` or `Authorization: Bearer`.
