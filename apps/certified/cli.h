@@ -20,8 +20,15 @@ inline constexpr int kExitError = 1;
 inline constexpr int kExitUsage = 2;
 
 // Fail prints the one line of an error and returns the error exit status.
+// Messages may quote what the user gave (a file's content, a host name);
+// line breaks in it become spaces so that the error stays one line
+// (certified.md §3).
 inline int Fail(std::string_view message) {
-  std::fprintf(stderr, "Error: %.*s\n", static_cast<int>(message.size()), message.data());
+  std::string line(message);
+  for (char& c : line) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  std::fprintf(stderr, "Error: %s\n", line.c_str());
   return kExitError;
 }
 inline int Fail(const kisee::Error& error) { return Fail(error.message()); }

@@ -220,6 +220,8 @@ int main(int argc, char** argv) {
   std::string block;
   attenuate->add_option("TOKEN", token, "the token, a file holding it, or - for stdin")->required();
   attenuate->add_option("--block", block, "Datalog of the new block")->required();
+  // Attenuating needs no key, but every command takes --config (certified.md §3).
+  add_config(attenuate);
   auto* inspect =
       biscuit->add_subcommand("inspect", "Print a token and check it against my CA key.");
   std::string authorize_with;

@@ -26,8 +26,17 @@ struct Failure {
   std::string message;
 };
 
+// OneLine turns line breaks into spaces: a failure is reported on one line
+// (certified.md §6) even when its message quotes user input.
+std::string OneLine(std::string text) {
+  for (char& c : text) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return text;
+}
+
 MessageOutcome Fail(const Failure& failure) {
-  return MessageOutcome{failure.exit_code, "", "Error: " + failure.message + "\n"};
+  return MessageOutcome{failure.exit_code, "", "Error: " + OneLine(failure.message) + "\n"};
 }
 
 // ScalarToJson resolves a plain YAML scalar as the YAML 1.2 core schema
@@ -280,7 +289,7 @@ MessageOutcome Send(const MessageOptions& options) {
   if (options.verbosity > 0) outcome.err = verbose;
   if (!response) {
     outcome.exit_code = 1;
-    outcome.err += "Error: " + response.error().message() + "\n";
+    outcome.err += "Error: " + OneLine(response.error().message()) + "\n";
     return outcome;
   }
   std::string text = response->body;

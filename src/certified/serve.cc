@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
@@ -53,10 +56,19 @@ bool IsHopByHop(std::string_view name) {
   return false;
 }
 
+// IsCertifiedHeader matches X-Certified-* in any case, with '_' standing for
+// '-': CGI, WSGI, PHP and others turn both "X-Certified-Client" and
+// "X_Certified_Client" into HTTP_X_CERTIFIED_CLIENT, so a spoofed header with
+// underscores would reach the application as the proxy's own.
 bool IsCertifiedHeader(std::string_view name) {
   constexpr std::string_view kPrefix = "x-certified-";
-  return name.size() >= kPrefix.size() &&
-         net::EqualsIgnoreCase(name.substr(0, kPrefix.size()), kPrefix);
+  if (name.size() < kPrefix.size()) return false;
+  for (std::size_t i = 0; i < kPrefix.size(); ++i) {
+    char c = static_cast<char>(std::tolower(static_cast<unsigned char>(name[i])));
+    if (c == '_') c = '-';
+    if (c != kPrefix[i]) return false;
+  }
+  return true;
 }
 
 // BearerToken finds the token of `Biscuit:` or `Authorization: Bearer`.
@@ -113,6 +125,8 @@ struct Service::Impl {
     std::string prefix;
   };
   std::shared_ptr<ProxySlot> proxy;
+  // routed: the methods routed for each pattern (see GuardUnroutedMethods).
+  std::map<std::string, std::vector<std::string>, std::less<>> routed;
 
   Impl(ServiceOptions o, ConfigDir c) : options(std::move(o)), config(std::move(c)) {}
 
@@ -231,6 +245,34 @@ struct Service::Impl {
     return std::nullopt;
   }
 
+  // GuardUnroutedMethods answers the usual methods a routed pattern lacks
+  // with 405 behind Guard. The router's own 405 comes before identification
+  // and authorization: it would answer a client without the biscuit it must
+  // present, tell an unauthorized client which methods a path has, and be
+  // logged without the client (certified.md §4, §5). Other methods still
+  // get the router's 405.
+  void GuardUnroutedMethods() {
+    for (const auto& [pattern, methods] : routed) {
+      auto has = [&methods](std::string_view method) {
+        return std::find(methods.begin(), methods.end(), method) != methods.end();
+      };
+      std::string allow;
+      for (const auto& method : methods) allow += (allow.empty() ? "" : ", ") + method;
+      if (has("GET") && !has("HEAD")) allow += ", HEAD";
+      for (std::string_view method : {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"}) {
+        if (has(method) || (method == "HEAD" && has("GET"))) continue;
+        // kAlreadyExists when Listen runs twice: the route is there already.
+        (void)router->Add(
+            method, pattern,
+            Guard([allow](const net::Request&, const ClientIdentity&, net::Responder respond) {
+              net::Response response = Detail(405, "Method Not Allowed");
+              response.headers.Add("Allow", allow);
+              respond(std::move(response));
+            }));
+      }
+    }
+  }
+
   // Guard turns an identity handler into a net handler: identify, log,
   // authorize, then call.
   net::Handler Guard(IdentityHandler handler) const {
@@ -314,7 +356,9 @@ Result<std::unique_ptr<Service>> Service::Create(ServiceOptions options) {
 }
 
 Status Service::Add(std::string_view method, std::string_view pattern, IdentityHandler handler) {
-  return impl_->router->Add(method, pattern, impl_->Guard(std::move(handler)));
+  KISEE_RETURN_IF_ERROR(impl_->router->Add(method, pattern, impl_->Guard(std::move(handler))));
+  impl_->routed[std::string(pattern)].emplace_back(method);
+  return Ok();
 }
 
 Status Service::AddSync(std::string_view method, std::string_view pattern,
@@ -454,6 +498,7 @@ Result<std::uint16_t> Service::Listen() {
       std::fflush(stdout);
     });
   }
+  impl_->GuardUnroutedMethods();
   if (!impl_->has_fallback) {
     // Unrouted paths still go through identification and authorization, so
     // that they are logged with the client and never reveal more to an

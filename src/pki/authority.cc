@@ -114,8 +114,9 @@ Result<Certificate> Build(const Draft& draft, const CertificateAuthority* issuer
     return Failure("cannot fill the certificate");
   }
   std::time_t now = std::chrono::system_clock::to_time_t(options.clock->Now());
+  // certified.md §2: notAfter = now + lifetime, whatever the issuer's own
+  // expiry (a chain is checked certificate by certificate anyway).
   TimePoint not_after = options.clock->Now() + options.lifetime;
-  if (issuer != nullptr) not_after = std::min(not_after, issuer->certificate().not_after());
   if (ASN1_TIME_set(X509_getm_notBefore(x509.get()), now) == nullptr ||
       ASN1_TIME_set(X509_getm_notAfter(x509.get()),
                     std::chrono::system_clock::to_time_t(not_after)) == nullptr) {

@@ -248,7 +248,7 @@ Result<std::vector<Certificate>> Certificate::ChainFromPem(std::string_view pem)
 }
 
 Result<Certificate> Certificate::FromB64Der(std::string_view text) {
-  KISEE_ASSIGN_OR_RETURN(auto der, DecodeB64Der(Trim(text)));
+  KISEE_ASSIGN_OR_RETURN(auto der, DecodeB64Der(text));
   return FromDer(der);
 }
 

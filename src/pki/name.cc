@@ -134,9 +134,10 @@ std::string Escape(std::string_view value) {
     }
   }
   if (!out.empty() && (out.front() == '#' || out.front() == ' ')) out.insert(out.begin(), '\\');
-  if (out.size() >= 2 && out.back() == ' ' && out[out.size() - 2] != '\\') {
-    out.insert(out.end() - 1, '\\');
-  }
+  // Decided on the value, not on the escaped text: the value `x\<space>`
+  // (x, backslash, space) is `x\\<space>` by now, and its space still needs
+  // its own escape. A value of one space was escaped as a leading space above.
+  if (value.size() >= 2 && value.back() == ' ') out.insert(out.end() - 1, '\\');
   return out;
 }
 

@@ -119,6 +119,10 @@ TEST(Introduction, FlowsFromServerToClient) {
   EXPECT_EQ(signed_cert->scopes(), std::vector<std::string>{"admin"});
   EXPECT_FALSE(AddIntro(cli, *intro, false));  // exists
   EXPECT_TRUE(AddIntro(cli, *intro, true));
+  // b64-DER values carry no whitespace (certified.md §1).
+  auto spaced = json;
+  spaced["signed_cert"] = json["signed_cert"].get<std::string>() + "\n";
+  EXPECT_FALSE(AddIntro(cli, spaced.dump(), true));
 
   // The signing log has the introduction.
   EXPECT_NE(ReadTextFile(srv.log_path())->find(signed_cert->serial_hex()), std::string::npos);

@@ -56,7 +56,8 @@ class ServeTest : public ::testing::Test {
 
   Result<net::ClientResponse> Get(const Client& client, std::uint16_t port,
                                   const std::string& target,
-                                  std::optional<std::string> token = std::nullopt) {
+                                  std::optional<std::string> token = std::nullopt,
+                                  const std::string& method = "GET") {
     net::TlsClientOptions tls;
     tls.trust_anchors_pem = *ReadTextFile(srv_.ca_cert_path());
     tls.certificate_chain_pem = client.chain_pem;
@@ -66,6 +67,7 @@ class ServeTest : public ::testing::Test {
     net::ClientOptions options;
     options.tls = *context;
     net::ClientRequest request;
+    request.method = method;
     request.target = target;
     if (token) request.headers.Set("Authorization", "Bearer " + *token);
     return net::Fetch(net::Url{"https", "127.0.0.1", port, target}, std::move(request), options);
@@ -164,6 +166,34 @@ TEST_F(ServeTest, BiscuitsAreRequiredVerifiedAndAuthorized) {
   auto forbidden = Get(reader_, port, "/whoami", *restricted);
   ASSERT_TRUE(forbidden);
   EXPECT_EQ(forbidden->status, 403);
+}
+
+TEST_F(ServeTest, AnUnroutedMethodIsAuthorizedAndLoggedLikeAnyRequest) {
+  ServiceOptions options;
+  options.require_biscuit = true;
+  std::uint16_t port = 0;
+  auto service = Start(std::move(options), &port);
+  // No biscuit: 401 first, not a 405 that tells which methods /whoami has.
+  auto missing = Get(reader_, port, "/whoami", std::nullopt, "POST");
+  ASSERT_TRUE(missing) << missing.error().message();
+  EXPECT_EQ(missing->status, 401);
+  MintOptions mint;
+  mint.user = "cn:reader";
+  auto token = MintBiscuit(srv_, mint);
+  ASSERT_TRUE(token);
+  auto refused = Get(reader_, port, "/whoami", *token, "DELETE");
+  ASSERT_TRUE(refused) << refused.error().message();
+  EXPECT_EQ(refused->status, 405);
+  EXPECT_EQ(refused->headers.GetOr("Allow", ""), "GET, HEAD");
+  service->Shutdown();
+  service->Wait();
+  std::lock_guard lock(log_mutex_);
+  ASSERT_EQ(log_.size(), 2u);
+  for (const auto& text : log_) {
+    auto line = nlohmann::json::parse(text);
+    EXPECT_EQ(line["client"], "cn:reader") << text;
+    EXPECT_EQ(line["serial"].get<std::string>().size(), 40u) << text;
+  }
 }
 
 TEST_F(ServeTest, AnIntermediateCaInKnownClientsIsATrustAnchor) {

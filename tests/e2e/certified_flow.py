@@ -199,6 +199,13 @@ def test_error_cases():
         with open(os.path.join(d, "known_servers", "s.yaml")) as f:
             assert "url: https://s" in f.read()
         expect(certified("revoke", "xyz", config=d), 1, "Not a serial number")
+        # Errors quoting user input with line breaks stay one line (expect checks it).
+        with open(garbage + "2", "w") as f:
+            f.write("line one\nline two\n")
+        expect(certified("revoke", garbage + "2", config=d), 1, "Not a serial number")
+        expect(certified("init", "X", "--host", "bad\nhost", config=os.path.join(tmp, "nl")), 1,
+               "invalid host name")
+        expect(message("https://x/y", "--json", "no\nfile", config=d), 1, "does not exist")
         # Key permissions.
         os.chmod(os.path.join(d, "id.key"), 0o644)
         expect(message("https://127.0.0.1:1/x", config=d), 1, "has compromised file permissions.")

@@ -238,12 +238,14 @@ def test_reverse_proxy():
             with serve(srv, "--upstream", f"http://127.0.0.1:{up_port}") as (process, port):
                 proc = message(f"https://srv:{port}/api/items?x=1", '{"n": 1}', "-X", "PUT",
                                "-H", "X-Certified-Client: uid:root", "-H", "x-certified-scopes: everything",
-                               "-H", "X-Certified-Serial: 00", "-H", "X-Other: kept", config=cli)
+                               "-H", "X-Certified-Serial: 00", "-H", "X_Certified_Client: uid:root",
+                               "-H", "x-certified_scopes: everything", "-H", "X-Other: kept", config=cli)
                 expect(proc, 0)
                 seen = json.loads(proc.stdout)
                 headers = {}
                 for name, value in seen["headers"]:
-                    headers.setdefault(name.lower(), []).append(value)
+                    # As CGI/WSGI applications see them: '_' and '-' alike.
+                    headers.setdefault(name.lower().replace("_", "-"), []).append(value)
                 assert seen["method"] == "PUT" and seen["path"] == "/api/items?x=1", seen
                 assert seen["body"] == '{"n":1}', seen
                 assert headers["x-certified-client"] == ["cn:erin"], headers
@@ -271,6 +273,9 @@ def test_biscuits_with_serve():
         inspected = ok("biscuit", "inspect", token, config=srv)
         assert 'user("cn:frank")' in inspected and "check if time($time)" in inspected, inspected
         get_only = ok("biscuit", "attenuate", token, "--block", 'check if operation("GET");').strip()
+        # Every command takes --config, even one that needs no key.
+        assert ok("biscuit", "attenuate", token, "--block", 'check if operation("GET");',
+                  config=srv).strip() != token
         post_only = ok("biscuit", "attenuate", token, "--block", 'check if operation("POST");').strip()
         for_other = ok("biscuit", "attenuate", token, "--block", 'check if client("cn:someone");').strip()
         proc = certified("biscuit", "inspect", post_only, "--authorize-with",

@@ -142,6 +142,21 @@ TEST(Authority, SubCaPathLengthIsClampedAndExhausted) {
   EXPECT_EQ(refused.error().message(), "Unable to sign for a CA (insufficient path length).");
 }
 
+TEST(Authority, ValidityIsNowPlusTheLifetimeWhateverTheIssuers) {
+  FakeClock clock(std::chrono::system_clock::from_time_t(1'700'000'000));
+  IssueOptions short_lived{std::chrono::hours(24), &clock};
+  auto ca = CertificateAuthority::CreateRoot(OrgSigner(), NewKey(), short_lived);
+  ASSERT_TRUE(ca) << ca.error().message();
+  EXPECT_EQ(ca->certificate().not_before(), clock.Now());
+  EXPECT_EQ(ca->certificate().not_after(), clock.Now() + std::chrono::hours(24));
+  clock.Advance(std::chrono::hours(1));
+  auto leaf = ca->Issue({PersonName("A", "", "", "", "", "", ""), {}, NewKey().public_key()},
+                        IssueOptions{kDefaultLifetime, &clock});
+  ASSERT_TRUE(leaf) << leaf.error().message();
+  EXPECT_EQ(leaf->not_before(), clock.Now());
+  EXPECT_EQ(leaf->not_after(), clock.Now() + std::chrono::hours(24 * 365));
+}
+
 TEST(Authority, RefusesSubjectEqualToIssuer) {
   CertificateAuthority ca = NewRoot();
   EXPECT_FALSE(ca.Issue({OrgSigner(), {}, NewKey().public_key()}));
@@ -237,6 +252,16 @@ TEST(Request, CarriesSubjectSanAndKeyAndChecksItsSignature) {
   tampered[tampered.size() - 5] ^= 1;  // inside the signature
   auto bad = CertificateRequest::FromDer(tampered);
   ASSERT_FALSE(bad);
+}
+
+TEST(Certificate, B64DerValuesRefuseWhitespaceButFilesMayEndWithANewline) {
+  CertificateAuthority ca = NewRoot();
+  std::string b64 = ca.certificate().ToB64Der();
+  EXPECT_TRUE(Certificate::FromB64Der(b64));
+  EXPECT_FALSE(Certificate::FromB64Der(b64 + "\n"));
+  EXPECT_FALSE(Certificate::FromB64Der(" " + b64));
+  EXPECT_FALSE(Certificate::FromB64Der(b64.substr(0, 40) + "\n" + b64.substr(40)));
+  EXPECT_TRUE(Certificate::Parse(b64 + "\n"));  // the content of a file
 }
 
 TEST(Certificate, RejectsGarbage) {

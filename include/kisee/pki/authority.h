@@ -21,7 +21,8 @@ namespace kisee::pki {
 inline constexpr std::chrono::seconds kDefaultLifetime = std::chrono::hours(24 * 365);
 
 // Validity options of an issued certificate: notBefore = now (from the
-// clock), notAfter = now + lifetime (clamped to the issuer's notAfter).
+// clock), notAfter = now + lifetime (certified.md §2; not clamped to the
+// issuer's notAfter).
 struct IssueOptions {
   std::chrono::seconds lifetime = kDefaultLifetime;
   const Clock* clock = &SystemClock();  // borrowed; must outlive the call

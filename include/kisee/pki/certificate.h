@@ -65,10 +65,12 @@ class Certificate {
   static Result<Certificate> FromPem(std::string_view pem);
   // ChainFromPem parses every PEM "CERTIFICATE" block, in order (at least one).
   static Result<std::vector<Certificate>> ChainFromPem(std::string_view pem);
-  // FromB64Der parses b64-DER text (surrounding whitespace allowed).
+  // FromB64Der parses b64-DER text, as found in JSON and YAML values: any
+  // whitespace is an error (certified.md §1).
   static Result<Certificate> FromB64Der(std::string_view text);
-  // Parse accepts what certified's commands accept: a PEM certificate or
-  // b64-DER text.
+  // Parse accepts what certified's commands accept in a file: a PEM
+  // certificate or b64-DER text, with surrounding whitespace (a trailing
+  // newline) ignored.
   static Result<Certificate> Parse(std::string_view text);
 
   // der returns the DER encoding (borrowed from the certificate).
