@@ -523,7 +523,8 @@ TEST(Server, CorsPreflightAndActualRequestHeaders) {
   EXPECT_EQ(actual->status, 204);
   EXPECT_EQ(actual->headers.Get("Access-Control-Allow-Origin"), "https://app.example");
   EXPECT_EQ(actual->headers.Get("Access-Control-Allow-Credentials"), "true");
-  EXPECT_EQ(actual->headers.Get("Access-Control-Expose-Headers"), "X-User");
+  EXPECT_EQ(actual->headers.Get("Access-Control-Expose-Headers"), "X-User,Vary,Date");
+  EXPECT_TRUE(actual->headers.Contains("Date"));
   EXPECT_EQ(actual->headers.Get("Vary"), "Origin");
 
   auto error =
@@ -531,6 +532,7 @@ TEST(Server, CorsPreflightAndActualRequestHeaders) {
   ASSERT_TRUE(error);
   EXPECT_EQ(error->status, 404);
   EXPECT_EQ(error->headers.Get("Access-Control-Allow-Origin"), "https://app.example");
+  EXPECT_EQ(error->headers.Get("Access-Control-Expose-Headers"), "Vary,Date");
 }
 
 TEST(Server, AccessLogHasOneLinePerRequestWithoutSecrets) {
