@@ -369,6 +369,10 @@ def walk(k, base, root_password, strict_policy, store_name):
     eq(res.headers.get("Access-Control-Expose-Headers"), "Vary,Date", "exposed headers on errors")
     res = k.request("GET", "/health", headers={"Origin": "https://app.example"})
     eq(res.headers.get("Access-Control-Expose-Headers"), "Vary,Date", "exposed headers on /health")
+    res = k.request("OPTIONS", "/", headers={"Origin": "https://app.example",
+                                             "Access-Control-Request-Method": "HEAD"})
+    eq((res.status, res.headers.get("Access-Control-Allow-Methods")), (200, "HEAD"),
+       "preflight for HEAD on a GET route")
 
     # §5 brute-force limits: 5 failures for one username → 429 + Retry-After.
     # Earlier failures for alice in this walk count too: the lockout comes
