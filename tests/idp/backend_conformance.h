@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <regex>
 #include <sstream>
@@ -98,6 +99,39 @@ TEST_P(BackendTest, PrintsAdminCredentialsAndRootLogsIn) {
   EXPECT_FALSE(backend_->Identify("root", "")->has_value());
   EXPECT_FALSE(backend_->Identify("nobody", password)->has_value());
   EXPECT_TRUE(backend_->IsConnectionAlive());
+}
+
+TEST_P(BackendTest, EmptyPasswordsCostAVerificationLikeUnknownUsers) {
+  if (GetParam() == "demo") {
+    GTEST_SKIP() << "the demo store compares plaintext: it hashes nothing";
+  }
+  // A hasher slow enough that one verification dwarfs a store lookup; a
+  // second instance on the same store uses it.
+  auto slow = crypto::PasswordHasher::Create({.memory_kib = 8192, .iterations = 2});
+  ASSERT_TRUE(slow.has_value());
+  std::ostringstream out;
+  BackendContext context{.settings = settings_,
+                         .hasher = *slow,
+                         .policy = policy_,
+                         .clock = SystemClock(),
+                         .out = out,
+                         .deliver_mail = {}};
+  auto backend = CreateBackend(context);
+  ASSERT_TRUE(backend.has_value()) << backend.error().message();
+  auto fastest = [&](std::string_view username) {
+    auto best = std::chrono::steady_clock::duration::max();
+    for (int i = 0; i < 3; ++i) {
+      const auto start = std::chrono::steady_clock::now();
+      auto user = (*backend)->Identify(username, "");
+      best = std::min(best, std::chrono::steady_clock::now() - start);
+      EXPECT_TRUE(user.has_value() && !user->has_value());
+    }
+    return best;
+  };
+  const auto unknown = fastest("nobody-here");
+  const auto known = fastest("root");
+  // Both spend one verification; without it "root" answers in a lookup.
+  EXPECT_GT(known * 3, unknown) << "an empty password must not tell that root exists";
 }
 
 TEST_P(BackendTest, RegistersWithUniqueNamesAndPolicy) {
