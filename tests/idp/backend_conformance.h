@@ -145,6 +145,12 @@ TEST_P(BackendTest, RegistersWithUniqueNamesAndPolicy) {
   ASSERT_FALSE(short_name.has_value());
   EXPECT_EQ(short_name.error().code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(short_name.error().message(), "Username too short");
+  // The minimum (3) counts characters: "éa" is 3 bytes but 2 characters.
+  const std::string e_acute = "\xc3\xa9";
+  auto short_utf8 = backend_->RegisterUser(e_acute + "a", "wonderland-42", "ea@example.com", false);
+  ASSERT_FALSE(short_utf8.has_value());
+  EXPECT_EQ(short_utf8.error().message(), "Username too short");
+  EXPECT_TRUE(backend_->RegisterUser(e_acute + "ab", "wonderland-42", "eab@example.com", false));
 
   auto weak = backend_->RegisterUser("bobby", "password", "bob@example.com", false);
   ASSERT_FALSE(weak.has_value());
