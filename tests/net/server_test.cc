@@ -358,6 +358,19 @@ TEST(Server, OversizedBodiesAndHeadersAreRefused) {
   ASSERT_TRUE(big_header);
   EXPECT_EQ(big_header->status, 431);
   EXPECT_EQ(big_header->headers.Get("Content-Type"), kProblemContentType);
+
+  // Refusals are errors like the others: CORS headers included.
+  auto cors_router = BasicRouter();
+  cors_router->SetCors(CorsPolicy());
+  RunningServer cors(cors_router, options);
+  auto refused = Exchange(cors.port(),
+                          "POST /echo HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example\r\n"
+                          "Content-Length: 1001\r\n\r\n");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 413);
+  EXPECT_EQ(refused->headers.Get("Access-Control-Allow-Origin"), "https://app.example");
+  EXPECT_EQ(refused->headers.Get("Access-Control-Allow-Credentials"), "true");
+  EXPECT_EQ(refused->headers.Get("Vary"), "Origin");
 }
 
 TEST(Server, MalformedRequestsGet400AndNeverCrashTheServer) {
