@@ -66,7 +66,9 @@ Result<bool> BoolOption(const Options& options, std::string_view name, bool fall
 }
 
 Status CheckUsername(std::string_view username, std::int64_t min_length) {
-  if (static_cast<std::int64_t>(username.size()) < min_length || username.empty()) {
+  // The minimum counts characters (the original's len()), not bytes.
+  const std::int64_t characters = CountCodePoints(username);  // -1: not UTF-8
+  if (username.empty() || (characters >= 0 && characters < min_length)) {
     return MakeError(ErrorCode::kInvalidArgument, "Username too short");
   }
   if (username.size() > 150) {
@@ -77,7 +79,7 @@ Status CheckUsername(std::string_view username, std::int64_t min_length) {
       return MakeError(ErrorCode::kInvalidArgument, "Username contains invalid characters");
     }
   }
-  if (CountCodePoints(username) < 0) {
+  if (characters < 0) {
     return MakeError(ErrorCode::kInvalidArgument, "Username contains invalid characters");
   }
   return Ok();

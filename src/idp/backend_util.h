@@ -34,9 +34,10 @@ Result<std::optional<std::string>> OptionalStringOption(const Options& options,
 // absent; kInvalidArgument otherwise.
 Result<bool> BoolOption(const Options& options, std::string_view name, bool fallback);
 
-// CheckUsername refuses usernames shorter than `min_length` ("Username too
-// short"), longer than 150 bytes, not UTF-8, or holding characters that would
-// make /users/<username>/ ambiguous (controls, space, / ? # %).
+// CheckUsername refuses usernames shorter than `min_length` characters
+// ("Username too short"), longer than 150 bytes, not UTF-8, or holding
+// characters that would make /users/<username>/ ambiguous (controls, space,
+// / ? # %).
 // kInvalidArgument with the message shown to the client.
 Status CheckUsername(std::string_view username, std::int64_t min_length);
 

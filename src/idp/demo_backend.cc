@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "idp/backend_util.h"
+#include "idp/password_policy.h"
 #include "kisee/core/random.h"
 
 namespace kisee::idp {
@@ -58,7 +59,8 @@ Result<std::optional<User>> DemoBackend::Identify(std::string_view username,
 
 Status DemoBackend::RegisterUser(std::string_view username, std::string_view password,
                                  std::string_view email, bool is_superuser) {
-  if (static_cast<std::int64_t>(username.size()) < username_min_length_) {
+  // Characters, as the original's len(username), not bytes.
+  if (CountCodePoints(username) < username_min_length_) {
     return MakeError(ErrorCode::kInvalidArgument, "Username too short");
   }
   KISEE_RETURN_IF_ERROR(policy_.Check(password));

@@ -12,13 +12,6 @@
 namespace kisee::idp {
 namespace {
 
-void ReplaceAll(std::string& text, std::string_view from, std::string_view to) {
-  for (std::size_t pos = text.find(from); pos != std::string::npos;
-       pos = text.find(from, pos + to.size())) {
-    text.replace(pos, from.size(), to);
-  }
-}
-
 // Header values must not smuggle in more headers.
 std::string OneLine(std::string_view text) {
   std::string out(text);
@@ -57,10 +50,26 @@ std::string CrlfLines(std::string_view text) {
 
 std::string RenderTemplate(std::string_view text, std::string_view username, std::string_view token,
                            std::string_view reset_url) {
-  std::string out(text);
-  ReplaceAll(out, "{username}", username);
-  ReplaceAll(out, "{reset_url}", reset_url);
-  ReplaceAll(out, "{token}", token);
+  // One pass over the template: a value is inserted as it is, never read
+  // again for placeholders (a username may well contain "{token}").
+  const std::pair<std::string_view, std::string_view> kPlaceholders[] = {
+      {"{username}", username}, {"{reset_url}", reset_url}, {"{token}", token}};
+  std::string out;
+  out.reserve(text.size() + reset_url.size() + token.size());
+  for (std::size_t pos = 0; pos < text.size();) {
+    bool replaced = false;
+    for (const auto& [name, value] : kPlaceholders) {
+      if (text.substr(pos).starts_with(name)) {
+        out += value;
+        pos += name.size();
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced) {
+      out += text[pos++];
+    }
+  }
   return out;
 }
 

@@ -146,11 +146,13 @@ Result<std::optional<PostgresqlBackend::Row>> PostgresqlBackend::FindBy(std::str
 Result<std::optional<User>> PostgresqlBackend::Identify(std::string_view username,
                                                         std::string_view password) {
   KISEE_ASSIGN_OR_RETURN(auto row, FindBy("username = :value", username));
-  if (!row) {
+  // An unknown user and an empty password (always wrong) cost one
+  // verification, like a wrong password: the time says nothing of who exists.
+  if (!row || password.empty()) {
     hasher_.VerifyDummy(password);
     return std::optional<User>();
   }
-  if (password.empty() || !hasher_.Verify(password, row->password_hash)) {
+  if (!hasher_.Verify(password, row->password_hash)) {
     return std::optional<User>();
   }
   if (hasher_.NeedsRehash(row->password_hash)) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -170,6 +171,27 @@ void ReadOptions(const toml::table* table, Options& out, std::vector<std::string
   }
 }
 
+// The [identity_backend.options] each built-in backend reads (kisee-api §6,
+// docs/kisee-backends.md). Any other key is a typo or a leftover, warned
+// about like every unknown key; a plugin's options are its own business.
+// Keep in step with the backends' Create functions.
+const std::vector<std::string_view>* KnownBackendOptions(std::string_view class_name) {
+  static const std::map<std::string_view, std::vector<std::string_view>, std::less<>> kKnown = {
+      {"demo", {"username_min_length"}},
+      {"sqlite", {"path", "username_min_length", "busy_timeout_ms", "reset_delivery"}},
+      {"postgresql", {"dsn", "pool_size", "timeout", "username_min_length", "reset_delivery"}},
+      {"sql",
+       {"driver", "dsn", "path", "pool_size", "timeout", "username_min_length", "reset_delivery",
+        "by_username", "by_email", "set_password", "insert_user"}},
+      {"ldap",
+       {"uri", "base_dn", "user_filter", "email_filter", "username_attribute", "email_attribute",
+        "bind_dn", "bind_password", "starttls", "ca_file", "timeout", "pool_size", "writable",
+        "reset_delivery"}},
+  };
+  auto it = kKnown.find(class_name);
+  return it == kKnown.end() ? nullptr : &it->second;
+}
+
 std::string StripOneSlash(std::string text) {
   if (!text.empty() && text.back() == '/') {
     text.pop_back();
@@ -221,6 +243,14 @@ Result<Settings> ParseSettings(std::string_view text, const std::filesystem::pat
     s.backend.class_name = "demo";
   }
   ReadOptions(backend.Table("options"), s.backend.options, s.warnings);
+  if (const auto* known = KnownBackendOptions(s.backend.class_name); known != nullptr) {
+    for (const auto& [name, value] : s.backend.options) {
+      if (std::find(known->begin(), known->end(), name) == known->end()) {
+        s.warnings.push_back(
+            fmt::format("unknown setting identity_backend.options.{} (ignored)", name));
+      }
+    }
+  }
 
   Reader email(top.Table("email"), "email", error);
   s.email.present = email.exists();

@@ -192,11 +192,13 @@ Result<std::optional<SqlBackend::Row>> SqlBackend::Lookup(const std::string& que
 Result<std::optional<User>> SqlBackend::Identify(std::string_view username,
                                                  std::string_view password) {
   KISEE_ASSIGN_OR_RETURN(auto row, Lookup(queries_.by_username, "username", username));
-  if (!row) {
+  // An unknown user and an empty password (always wrong) cost one
+  // verification, like a wrong password: the time says nothing of who exists.
+  if (!row || password.empty()) {
     hasher_.VerifyDummy(password);
     return std::optional<User>();
   }
-  if (password.empty() || !hasher_.Verify(password, row->password_hash)) {
+  if (!hasher_.Verify(password, row->password_hash)) {
     return std::optional<User>();
   }
   if (queries_.set_password && hasher_.NeedsRehash(row->password_hash)) {

@@ -193,11 +193,13 @@ Result<std::optional<User>> SqliteBackend::Identify(std::string_view username,
   // The connection is released before hashing: a 15 ms hash must not hold
   // one of the few connections.
   KISEE_ASSIGN_OR_RETURN(auto row, FindBy("username", username));
-  if (!row) {
+  // An unknown user and an empty password (always wrong) cost one
+  // verification, like a wrong password: the time says nothing of who exists.
+  if (!row || password.empty()) {
     hasher_.VerifyDummy(password);
     return std::optional<User>();
   }
-  if (password.empty() || !hasher_.Verify(password, row->password_hash)) {
+  if (!hasher_.Verify(password, row->password_hash)) {
     return std::optional<User>();
   }
   if (hasher_.NeedsRehash(row->password_hash)) {

@@ -528,6 +528,11 @@ struct HealthState {
 };
 
 Response HealthResponse(const App& app, bool alive, bool ready_route) {
+  if (ready_route && !alive) {
+    // Every 5xx is a problem document (kisee-api §3), like the 503 of any
+    // other request that needs the store.
+    return Unavailable("5");
+  }
   Json body = Json::object();
   body["status"] = alive ? "green" : "red";
   body["database"] = alive ? "OK" : "KO";
@@ -535,7 +540,7 @@ Response HealthResponse(const App& app, bool alive, bool ready_route) {
   if (!alive) {
     body["error"] = Json{{"str", "Database looks down."}};
   }
-  return JsonResponse(ready_route && !alive ? 503 : 200, body);
+  return JsonResponse(200, body);
 }
 
 void HealthView(App& app, HealthState& state, bool ready_route, Responder respond) {

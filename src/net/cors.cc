@@ -13,9 +13,22 @@ constexpr std::string_view kSimpleResponseHeaders[] = {
     "Expires",       "Last-Modified",    "Pragma",
 };
 
-bool IsSimpleOrCors(std::string_view name) {
+// Headers the wire layer writes itself, whatever the handler set: Date is
+// added to every response (listed separately below); the hop-by-hop framing
+// fields are dropped and never reach a script.
+constexpr std::string_view kWireHeaders[] = {
+    "Date",
+    "Connection",
+    "Keep-Alive",
+    "Transfer-Encoding",
+};
+
+bool IsUnlisted(std::string_view name) {
   for (auto simple : kSimpleResponseHeaders) {
     if (EqualsIgnoreCase(name, simple)) return true;
+  }
+  for (auto wire : kWireHeaders) {
+    if (EqualsIgnoreCase(name, wire)) return true;
   }
   constexpr std::string_view kCorsPrefix = "Access-Control-";
   return name.size() >= kCorsPrefix.size() &&
@@ -84,9 +97,11 @@ void CorsPolicy::Decorate(const Request& request, Response& response) const {
   if (!origin || origin->empty() || !IsAllowed(*origin)) return;
   // A preflight answer already carries its own Access-Control-* headers.
   if (response.headers.Contains("Access-Control-Allow-Origin")) return;
+  // Every non-simple header of the response, Vary included (kisee-api
+  // §2.11), so the header is never missing: the original listed all of them.
   std::string exposed;
   for (auto field = response.headers.begin(); field != response.headers.end(); ++field) {
-    if (IsSimpleOrCors(field->name) || EqualsIgnoreCase(field->name, "Vary")) continue;
+    if (IsUnlisted(field->name)) continue;
     // A repeated header is listed once, at its first occurrence.
     bool seen = std::any_of(response.headers.begin(), field, [&](const HeaderField& earlier) {
       return EqualsIgnoreCase(earlier.name, field->name);
@@ -95,9 +110,12 @@ void CorsPolicy::Decorate(const Request& request, Response& response) const {
     if (!exposed.empty()) exposed += ',';
     exposed += field->name;
   }
+  // The wire layer adds Date to every response after this point.
+  if (!exposed.empty()) exposed += ',';
+  exposed += "Date";
   response.headers.Add("Access-Control-Allow-Origin", std::string(*origin));
   response.headers.Add("Access-Control-Allow-Credentials", "true");
-  if (!exposed.empty()) response.headers.Add("Access-Control-Expose-Headers", std::move(exposed));
+  response.headers.Add("Access-Control-Expose-Headers", std::move(exposed));
 }
 
 }  // namespace kisee::net

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <exception>
 #include <string>
 #include <unordered_map>
@@ -194,7 +195,14 @@ Status Router::Add(std::string_view method, std::string_view pattern, Handler ha
     }
   }
   entry->routes.push_back({std::string(method), std::move(handler)});
-  entry->methods.emplace_back(method);
+  auto allow_preflight = [entry](std::string_view m) {
+    if (std::find(entry->methods.begin(), entry->methods.end(), m) == entry->methods.end()) {
+      entry->methods.emplace_back(m);
+    }
+  };
+  allow_preflight(method);
+  // Dispatch serves HEAD with the GET handler: a preflight may ask for it.
+  if (method == "GET") allow_preflight("HEAD");
   return Ok();
 }
 

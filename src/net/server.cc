@@ -396,6 +396,13 @@ class Session final : public internal::SessionBase {
     parser_.reset();
     read_closed_ = true;
     slot.response = Response::Problem(status);
+    // A refused request still gets the router's CORS headers (errors
+    // included): a browser script then sees the 413, not a CORS failure.
+    try {
+      server_.router().Finish(slot.request, slot.response);
+    } catch (const std::exception& e) {
+      spdlog::error("finishing a refusal failed: {}", e.what());
+    }
     slot.keep_alive = false;
     slot.linger = true;
     slot.is_head = false;

@@ -363,8 +363,16 @@ def walk(k, base, root_password, strict_policy, store_name):
                     {"Origin": "https://app.example"})
     eq(res.headers.get("Access-Control-Allow-Origin"), "https://app.example")
     check("Location" in (res.headers.get("Access-Control-Expose-Headers") or ""), "expose Location")
+    eq(res.headers.get("Access-Control-Expose-Headers"), "Location,Vary,Date", "exposed headers")
     res = k.request("GET", "/nothing", headers={"Origin": "https://app.example"})
     eq(res.headers.get("Access-Control-Allow-Origin"), "https://app.example", "CORS on errors")
+    eq(res.headers.get("Access-Control-Expose-Headers"), "Vary,Date", "exposed headers on errors")
+    res = k.request("GET", "/health", headers={"Origin": "https://app.example"})
+    eq(res.headers.get("Access-Control-Expose-Headers"), "Vary,Date", "exposed headers on /health")
+    res = k.request("OPTIONS", "/", headers={"Origin": "https://app.example",
+                                             "Access-Control-Request-Method": "HEAD"})
+    eq((res.status, res.headers.get("Access-Control-Allow-Methods")), (200, "HEAD"),
+       "preflight for HEAD on a GET route")
 
     # §5 brute-force limits: 5 failures for one username → 429 + Retry-After.
     # Earlier failures for alice in this walk count too: the lockout comes

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <regex>
 #include <sstream>
@@ -100,6 +101,39 @@ TEST_P(BackendTest, PrintsAdminCredentialsAndRootLogsIn) {
   EXPECT_TRUE(backend_->IsConnectionAlive());
 }
 
+TEST_P(BackendTest, EmptyPasswordsCostAVerificationLikeUnknownUsers) {
+  if (GetParam() == "demo") {
+    GTEST_SKIP() << "the demo store compares plaintext: it hashes nothing";
+  }
+  // A hasher slow enough that one verification dwarfs a store lookup; a
+  // second instance on the same store uses it.
+  auto slow = crypto::PasswordHasher::Create({.memory_kib = 8192, .iterations = 2});
+  ASSERT_TRUE(slow.has_value());
+  std::ostringstream out;
+  BackendContext context{.settings = settings_,
+                         .hasher = *slow,
+                         .policy = policy_,
+                         .clock = SystemClock(),
+                         .out = out,
+                         .deliver_mail = {}};
+  auto backend = CreateBackend(context);
+  ASSERT_TRUE(backend.has_value()) << backend.error().message();
+  auto fastest = [&](std::string_view username) {
+    auto best = std::chrono::steady_clock::duration::max();
+    for (int i = 0; i < 3; ++i) {
+      const auto start = std::chrono::steady_clock::now();
+      auto user = (*backend)->Identify(username, "");
+      best = std::min(best, std::chrono::steady_clock::now() - start);
+      EXPECT_TRUE(user.has_value() && !user->has_value());
+    }
+    return best;
+  };
+  const auto unknown = fastest("nobody-here");
+  const auto known = fastest("root");
+  // Both spend one verification; without it "root" answers in a lookup.
+  EXPECT_GT(known * 3, unknown) << "an empty password must not tell that root exists";
+}
+
 TEST_P(BackendTest, RegistersWithUniqueNamesAndPolicy) {
   ASSERT_TRUE(backend_->RegisterUser("alice", "wonderland-42", "alice@example.com", false));
   auto dup = backend_->RegisterUser("alice", "another-pass-9", "other@example.com", false);
@@ -111,6 +145,12 @@ TEST_P(BackendTest, RegistersWithUniqueNamesAndPolicy) {
   ASSERT_FALSE(short_name.has_value());
   EXPECT_EQ(short_name.error().code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(short_name.error().message(), "Username too short");
+  // The minimum (3) counts characters: "éa" is 3 bytes but 2 characters.
+  const std::string e_acute = "\xc3\xa9";
+  auto short_utf8 = backend_->RegisterUser(e_acute + "a", "wonderland-42", "ea@example.com", false);
+  ASSERT_FALSE(short_utf8.has_value());
+  EXPECT_EQ(short_utf8.error().message(), "Username too short");
+  EXPECT_TRUE(backend_->RegisterUser(e_acute + "ab", "wonderland-42", "eab@example.com", false));
 
   auto weak = backend_->RegisterUser("bobby", "password", "bob@example.com", false);
   ASSERT_FALSE(weak.has_value());

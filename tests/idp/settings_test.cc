@@ -178,6 +178,49 @@ TEST(Settings, WarnsAboutUnknownKeysWithoutFailing) {
   EXPECT_NE(all.find("colour"), std::string::npos) << all;
 }
 
+TEST(Settings, WarnsAboutUnknownOptionsOfBuiltInBackends) {
+  struct Case {
+    std::string backend;              // the [identity_backend] section
+    std::vector<std::string> warned;  // option names
+  };
+  const std::vector<Case> cases = {
+      {"class = 'kisee.providers.demo.DemoBackend'\n[identity_backend.options]\n"
+       "username_min_length = 3\nusername_min_lenght = 4\n",
+       {"username_min_lenght"}},
+      {"class = 'sqlite'\n[identity_backend.options]\npath = 'k.db'\n"
+       "username_min_length = 3\nbusy_timeout_ms = 100\nreset_delivery = 'stdout'\n"
+       "dsn = 'x'\n",
+       {"dsn"}},
+      {"class = 'postgresql'\n[identity_backend.options]\ndsn = 'x'\npool_size = 2\n"
+       "timeout = 1\nusername_min_length = 3\nreset_delivery = 'email'\npath = 'p'\n",
+       {"path"}},
+      {"class = 'sql'\n[identity_backend.options]\ndriver = 'sqlite'\npath = 'u.db'\n"
+       "dsn = 'x'\npool_size = 2\ntimeout = 1\nusername_min_length = 3\n"
+       "reset_delivery = 'email'\nby_username = 'q'\nby_email = 'q'\nset_password = 'q'\n"
+       "insert_user = 'q'\nby_login = 'q'\n",
+       {"by_login"}},
+      {"class = 'ldap'\n[identity_backend.options]\nuri = 'ldap://h'\nbase_dn = 'b'\n"
+       "user_filter = 'f'\nemail_filter = 'f'\nusername_attribute = 'uid'\n"
+       "email_attribute = 'mail'\nbind_dn = 'd'\nbind_password = 'p'\nstarttls = true\n"
+       "ca_file = 'c'\ntimeout = 1\npool_size = 1\nwritable = true\n"
+       "reset_delivery = 'email'\nbind_pw = 'p'\n",
+       {"bind_pw"}},
+      // A plugin reads its options itself: nothing is known to be unknown.
+      {"class = 'plugin:/x.so'\n[identity_backend.options]\nanything = 1\n", {}},
+  };
+  for (const Case& c : cases) {
+    auto s = ParseSettings("[server]\nhostname = 'h'\n[identity_backend]\n" + c.backend +
+                               "[passwords]\n[jwt]\niss = 'i'\nprivate_key = 'PEM'\n",
+                           "s.toml");
+    ASSERT_TRUE(s.has_value()) << s.error().message();
+    std::vector<std::string> expected;
+    for (const std::string& name : c.warned) {
+      expected.push_back("unknown setting identity_backend.options." + name + " (ignored)");
+    }
+    EXPECT_EQ(s->warnings, expected) << c.backend;
+  }
+}
+
 struct ErrorCase {
   const char* name;
   std::string text;

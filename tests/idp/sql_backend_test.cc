@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <sstream>
 
 #include "idp/backend.h"
@@ -126,6 +127,26 @@ TEST_F(SqlBackendTest, ReadOnlyLogsInWithoutWritingAnything) {
   auto stmt = (*conn)->Prepare("SELECT count(*) FROM sqlite_master WHERE name LIKE 'kisee_%'");
   ASSERT_TRUE(*(*stmt)->Step());
   EXPECT_EQ((*stmt)->ColumnInt(0), 0);
+}
+
+TEST_F(SqlBackendTest, AnEmptyPasswordCostsAVerificationLikeAnUnknownUser) {
+  // Slow enough that one verification dwarfs the lookup.
+  hasher_ = *crypto::PasswordHasher::Create({.memory_kib = 8192, .iterations = 2});
+  auto backend = Make("");
+  ASSERT_TRUE(backend) << backend.error().message();
+  backend_ = std::move(*backend);
+  auto fastest = [&](std::string_view login) {
+    auto best = std::chrono::steady_clock::duration::max();
+    for (int i = 0; i < 3; ++i) {
+      const auto start = std::chrono::steady_clock::now();
+      EXPECT_FALSE(backend_->Identify(login, "")->has_value());
+      best = std::min(best, std::chrono::steady_clock::now() - start);
+    }
+    return best;
+  };
+  const auto unknown = fastest("nobody");
+  const auto known = fastest("legacy");
+  EXPECT_GT(known * 3, unknown) << "an empty password must not tell that legacy exists";
 }
 
 TEST_F(SqlBackendTest, WritableRegistersUpgradesAndSharesStampsAndCounters) {

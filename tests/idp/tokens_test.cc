@@ -202,6 +202,10 @@ TEST(Mailer, RendersTheTemplatesOfTheSettings) {
             "Hello alice, follow https://app/reset?token=T.K.N (T.K.N)");
   EXPECT_EQ(RenderTemplate("https://h/password_recoveries/?token={token}", "a", "X", ""),
             "https://h/password_recoveries/?token=X");
+  // Values are inserted literally, not searched again for placeholders.
+  EXPECT_EQ(RenderTemplate("Reset for {username}: {reset_url}", "{token}{reset_url}", "T.K.N",
+                           "https://app/reset?token=T.K.N"),
+            "Reset for {token}{reset_url}: https://app/reset?token=T.K.N");
 }
 
 TEST(Mailer, ComposesOneHeaderPerLineAndCrlfBodies) {

@@ -196,7 +196,12 @@ TEST_F(ViewsTest, AStoreThatGoesAwayAnswers503AndComesBackWithoutRestart) {
   net::Response health = Call("GET", "/health");
   EXPECT_EQ(health.status, 200);
   EXPECT_EQ(HealthStatus(health), "red");
-  EXPECT_EQ(Call("GET", "/health/ready").status, 503);
+  net::Response ready = Call("GET", "/health/ready");
+  EXPECT_EQ(ready.status, 503);
+  EXPECT_EQ(ready.reason, "Service Unavailable");
+  EXPECT_EQ(ready.headers.Get("Content-Type"), net::kProblemContentType)
+      << "every 5xx is a problem";
+  EXPECT_TRUE(ready.headers.Get("Retry-After").has_value());
   // Routes that need no store keep working.
   EXPECT_EQ(Call("GET", "/").status, 200);
   EXPECT_EQ(Call("GET", "/.well-known/jwks.json").status, 200);

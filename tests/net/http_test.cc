@@ -187,8 +187,17 @@ TEST(Cors, DecorateExposesNonSimpleHeaders) {
   policy.Decorate(request, response);
   EXPECT_EQ(response.headers.Get("Access-Control-Allow-Origin"), "https://app.example");
   EXPECT_EQ(response.headers.Get("Access-Control-Allow-Credentials"), "true");
-  EXPECT_EQ(response.headers.Get("Access-Control-Expose-Headers"), "Location,X-Request-Id");
+  EXPECT_EQ(response.headers.Get("Access-Control-Expose-Headers"),
+            "Location,X-Request-Id,Vary,Date");
   EXPECT_EQ(response.headers.Get("Vary"), "Accept, Origin");
+
+  // A response without headers of its own still lists Vary and Date: every
+  // actual cross-origin request gets the header (kisee-api §2.11).
+  Response problem = Response::Problem(403, "Forbidden");
+  problem.headers.Add("Date", "ignored: the server writes its own");
+  problem.headers.Add("Connection", "close");
+  policy.Decorate(request, problem);
+  EXPECT_EQ(problem.headers.Get("Access-Control-Expose-Headers"), "Vary,Date");
 
   Request no_origin;
   Response plain = Response::Json(200, "{}");

@@ -122,6 +122,18 @@ TEST(Router, CorsPreflightOnEveryRouteAndDecoration) {
   EXPECT_EQ(answer->status, 200);
   EXPECT_EQ(answer->headers.Get("Access-Control-Allow-Methods"), "PATCH");
 
+  // HEAD is a method of every GET route (kisee-api §1): a preflight for it
+  // succeeds; a method the path does not serve is refused.
+  preflight.path = "/health";
+  for (const auto& [method, status] :
+       std::vector<std::pair<std::string, int>>{{"HEAD", 200}, {"GET", 200}, {"POST", 403}}) {
+    preflight.headers.Set("Access-Control-Request-Method", method);
+    answer.reset();
+    router.Dispatch(preflight, MakeResponder([&](Response r) { answer = std::move(r); }));
+    ASSERT_TRUE(answer);
+    EXPECT_EQ(answer->status, status) << method;
+  }
+
   EXPECT_EQ(Route(router, "OPTIONS", "/health").status, 403);  // no Origin
   Response not_found = Route(router, "OPTIONS", "/nowhere");
   EXPECT_EQ(not_found.status, 404);

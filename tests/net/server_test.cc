@@ -358,6 +358,19 @@ TEST(Server, OversizedBodiesAndHeadersAreRefused) {
   ASSERT_TRUE(big_header);
   EXPECT_EQ(big_header->status, 431);
   EXPECT_EQ(big_header->headers.Get("Content-Type"), kProblemContentType);
+
+  // Refusals are errors like the others: CORS headers included.
+  auto cors_router = BasicRouter();
+  cors_router->SetCors(CorsPolicy());
+  RunningServer cors(cors_router, options);
+  auto refused = Exchange(cors.port(),
+                          "POST /echo HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example\r\n"
+                          "Content-Length: 1001\r\n\r\n");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 413);
+  EXPECT_EQ(refused->headers.Get("Access-Control-Allow-Origin"), "https://app.example");
+  EXPECT_EQ(refused->headers.Get("Access-Control-Allow-Credentials"), "true");
+  EXPECT_EQ(refused->headers.Get("Vary"), "Origin");
 }
 
 TEST(Server, MalformedRequestsGet400AndNeverCrashTheServer) {
@@ -523,7 +536,8 @@ TEST(Server, CorsPreflightAndActualRequestHeaders) {
   EXPECT_EQ(actual->status, 204);
   EXPECT_EQ(actual->headers.Get("Access-Control-Allow-Origin"), "https://app.example");
   EXPECT_EQ(actual->headers.Get("Access-Control-Allow-Credentials"), "true");
-  EXPECT_EQ(actual->headers.Get("Access-Control-Expose-Headers"), "X-User");
+  EXPECT_EQ(actual->headers.Get("Access-Control-Expose-Headers"), "X-User,Vary,Date");
+  EXPECT_TRUE(actual->headers.Contains("Date"));
   EXPECT_EQ(actual->headers.Get("Vary"), "Origin");
 
   auto error =
@@ -531,6 +545,7 @@ TEST(Server, CorsPreflightAndActualRequestHeaders) {
   ASSERT_TRUE(error);
   EXPECT_EQ(error->status, 404);
   EXPECT_EQ(error->headers.Get("Access-Control-Allow-Origin"), "https://app.example");
+  EXPECT_EQ(error->headers.Get("Access-Control-Expose-Headers"), "Vary,Date");
 }
 
 TEST(Server, AccessLogHasOneLinePerRequestWithoutSecrets) {

@@ -38,7 +38,8 @@ class CorsPolicy {
   // Decorate adds Vary: Origin to `response` and, when the request carries an
   // allowed Origin, Access-Control-Allow-Origin (echoed),
   // Access-Control-Allow-Credentials: true and Access-Control-Expose-Headers
-  // listing the response's non-simple headers.
+  // listing the response's non-simple headers (Vary, and the Date the server
+  // adds to every response, included: the list is never empty).
   void Decorate(const Request& request, Response& response) const;
 
  private:
