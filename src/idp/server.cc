@@ -1,5 +1,6 @@
 #include "kisee/idp/server.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <iostream>
@@ -14,6 +15,7 @@
 #include "kisee/core/worker_pool.h"
 #include "kisee/crypto/password.h"
 #include "kisee/net/access_log.h"
+#include "kisee/net/forwarded.h"
 #include "kisee/net/router.h"
 #include "kisee/net/server.h"
 
@@ -31,6 +33,12 @@ Status Serve(const Settings& settings, const ServeOptions& options) {
   // Keys first: a bad PEM must stop us before anything is created on disk,
   // with its one-line error alone on the terminal.
   KISEE_ASSIGN_OR_RETURN(auto tokens, CreateTokenService(settings, clock));
+  auto proxies = net::TrustedProxies::Parse(settings.server.trusted_proxies);
+  if (!proxies) {
+    return MakeError(proxies.error().code(),
+                     fmt::format("{}: server.trusted_proxies: {}", settings.path.string(),
+                                 proxies.error().message()));
+  }
   for (const std::string& warning : settings.warnings) {
     spdlog::warn("{}: {}", settings.path.string(), warning);
   }
@@ -77,7 +85,8 @@ Status Serve(const Settings& settings, const ServeOptions& options) {
           .retry = retry,
           .clock = clock,
           .version = std::string(Version()),
-          .inline_backend = settings.backend.class_name == "demo"};
+          .inline_backend = settings.backend.class_name == "demo",
+          .trusted_proxies = std::move(*proxies)};
   auto router = std::make_shared<net::Router>();
   KISEE_RETURN_IF_ERROR(AddRoutes(*router, app));
 

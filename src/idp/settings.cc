@@ -235,6 +235,7 @@ Result<Settings> ParseSettings(std::string_view text, const std::filesystem::pat
   server.Int("workers", s.server.workers, 0, 1024);
   server.Bool("registration", s.server.registration);
   server.StringList("cors_origins", s.server.cors_origins);
+  server.StringList("trusted_proxies", s.server.trusted_proxies);
   s.server.hostname = StripOneSlash(s.server.hostname);
 
   Reader backend(top.Table("identity_backend"), "identity_backend", error);

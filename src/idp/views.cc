@@ -250,11 +250,12 @@ void LoginView(App& app, const Request& request, Responder respond) {
   }
   Format format = Negotiate(request.Header("Accept"));
   if (app.inline_backend) {
-    return respond(LoginBlocking(app, *username, *password, request.remote_address, format));
+    return respond(LoginBlocking(app, *username, *password,
+                                 app.trusted_proxies.ClientAddress(request), format));
   }
   Run(app, respond,
       [&app, respond, username = std::move(*username), password = std::move(*password),
-       address = request.remote_address,
+       address = app.trusted_proxies.ClientAddress(request),
        format] { respond(LoginBlocking(app, username, password, address, format)); });
 }
 
@@ -346,7 +347,8 @@ void PatchUserView(App& app, const Request& request, Responder respond) {
   }
   Run(app, respond,
       [&app, respond, auth = std::move(auth), body = request.body,
-       user_id = std::string(request.Param("user_id")), address = request.remote_address] {
+       user_id = std::string(request.Param("user_id")),
+       address = app.trusted_proxies.ClientAddress(request)] {
         AuthResult user = Authenticate(app, auth, address);
         if (!user) {
           return respond(std::move(user.error()));
@@ -389,7 +391,8 @@ void RecoveriesView(App& app, const Request& request, Responder respond) {
     return respond(JsonResponse(200, Render(RecoveriesAnonymousDocument(base), format, base)));
   }
   Run(app, respond,
-      [&app, respond, auth = std::move(auth), format, address = request.remote_address] {
+      [&app, respond, auth = std::move(auth), format,
+       address = app.trusted_proxies.ClientAddress(request)] {
         const std::string& base = app.settings.server.hostname;
         AuthResult user = Authenticate(app, auth, address);
         if (user) {

@@ -18,6 +18,7 @@
 #include "kisee/core/worker_pool.h"
 #include "kisee/crypto/password.h"
 #include "kisee/idp/settings.h"
+#include "kisee/net/forwarded.h"
 #include "kisee/net/router.h"
 
 namespace kisee::idp {
@@ -64,6 +65,8 @@ struct App {
   // inline_backend: the backend never blocks (demo), so logins may run on
   // the I/O thread without a pool round trip.
   bool inline_backend = false;
+  // proxies whose X-Forwarded-For names the client ([server] trusted_proxies).
+  net::TrustedProxies trusted_proxies;
 };
 
 // AddRoutes installs every route of the API (and CORS) on `router`.

@@ -57,7 +57,7 @@ Result<TrustedProxies> TrustedProxies::Parse(const std::vector<std::string>& ent
   for (const std::string& entry : entries) {
     auto bad = [&] {
       return MakeError(ErrorCode::kInvalidArgument,
-                       fmt::format("trusted proxy '{}' is not an IP address or CIDR network",
+                       fmt::format("'{}' is not an IP address or CIDR network",
                                    entry.size() > 64 ? entry.substr(0, 64) + "..." : entry));
     };
     std::string_view text = entry;

@@ -100,10 +100,53 @@ def https(port, method, path, body=None, headers=None):
         conn.close()
 
 
+def limited_settings(d, port, trusted_proxies=None):
+    """Quickstart settings whose per-address limit trips after 3 failures
+    (the per-username one never does here)."""
+    settings = ks.write_quickstart_settings(d, port)
+    with open(settings) as f:
+        text = f.read()
+    if trusted_proxies is not None:
+        text = text.replace("[server]\n", f"[server]\ntrusted_proxies = {json.dumps(trusted_proxies)}\n")
+    for old, new in (("user_failures = 5\n", "user_failures = 1000\n"),
+                     ("address_failures = 100\n", "address_failures = 3\n")):
+        ks.check(old in text, f"quickstart writes {old!r}")
+        text = text.replace(old, new)
+    with open(settings, "w") as f:
+        f.write(text)
+    return settings
+
+
+def failed_logins_then_others(call):
+    """Three failures claiming 203.0.113.1, then one more from it and one
+    claiming 203.0.113.2; returns the last two statuses."""
+    wrong = json.dumps({"username": "root", "password": "not the password"})
+    for _ in range(3):
+        ks.eq(call(wrong, "203.0.113.1").status, 403)
+    return call(wrong, "203.0.113.1").status, call(wrong, "203.0.113.2").status
+
+
+def test_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy():
+    with harness.temp_dir() as d:
+        port = harness.free_port()
+        k = ks.Kisee(limited_settings(d, port), port)
+        try:
+            same, other = failed_logins_then_others(
+                lambda body, claimed: k.request("POST", "/jwt/", body, {"X-Forwarded-For": claimed}))
+            ks.eq((same, other), (429, 429), "one peer, one counter, whatever it claims")
+        finally:
+            ks.eq(k.stop(), 0)
+        os.makedirs(os.path.join(d, "bad"))
+        bad = limited_settings(os.path.join(d, "bad"), port, ["127.0.0.1", "localhost"])
+        line = ks.start_fails(bad)
+        ks.eq(line, f"kisee: {bad}: server.trusted_proxies: 'localhost' is not an IP address or "
+                    "CIDR network")
+
+
 def test_the_nginx_example_serves_kisee_over_tls():
     with harness.temp_dir() as d:
         kisee_port, nginx_port = harness.free_port(), harness.free_port()
-        settings = ks.write_quickstart_settings(d, kisee_port)
+        settings = limited_settings(d, kisee_port, ["127.0.0.1"])
         k = ks.Kisee(settings, kisee_port)
         nginx = harness.Process(["nginx", "-e", os.path.join(d, "error.log"), "-p", d,
                                  "-c", nginx_config(d, nginx_port, kisee_port)])
@@ -119,6 +162,12 @@ def test_the_nginx_example_serves_kisee_over_tls():
             res = https(nginx_port, "GET", "/health")
             ks.eq(res.status, 200)
             ks.eq(res.json()["status"], "green")
+            # nginx appends the address it sees; kisee trusts nginx's
+            # peer address and counts failures per forwarded client.
+            same, other = failed_logins_then_others(
+                lambda body, claimed: https(nginx_port, "POST", "/jwt/", body,
+                                            {"X-Forwarded-For": claimed}))
+            ks.eq((same, other), (429, 403), "counters per client behind the proxy")
         finally:
             nginx.stop()
             nginx.cleanup()
@@ -127,4 +176,5 @@ def test_the_nginx_example_serves_kisee_over_tls():
 
 if __name__ == "__main__":
     harness.main([test_install_tree_is_complete_and_kisee_finds_its_modules,
+                  test_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy,
                   test_the_nginx_example_serves_kisee_over_tls])

@@ -21,6 +21,7 @@ namespace {
 
 INSTANTIATE_TEST_SUITE_P(Builtin, BackendTest, testing::Values("demo", "sqlite"));
 INSTANTIATE_TEST_SUITE_P(Sqlite, SharedStoreTest, testing::Values("sqlite"));
+INSTANTIATE_TEST_SUITE_P(Sqlite, HashingStoreTest, testing::Values("sqlite"));
 
 TEST(DemoBackend, PrintsTheExactResetLine) {
   auto settings = ParseSettings(

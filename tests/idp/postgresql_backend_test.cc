@@ -37,6 +37,7 @@ namespace {
 
 INSTANTIATE_TEST_SUITE_P(Postgresql, BackendTest, testing::Values("postgresql"));
 INSTANTIATE_TEST_SUITE_P(Postgresql, SharedStoreTest, testing::Values("postgresql"));
+INSTANTIATE_TEST_SUITE_P(Postgresql, HashingStoreTest, testing::Values("postgresql"));
 
 // A statement that fails for a reason other than availability is an
 // internal error, mapped, never an exception.

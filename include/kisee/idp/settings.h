@@ -30,6 +30,10 @@ struct ServerSettings {
   bool registration = true;
   // cors_origins: origins allowed by CORS; empty = any (as the original).
   std::vector<std::string> cors_origins;
+  // trusted_proxies: addresses or CIDR networks of reverse proxies (nginx)
+  // whose X-Forwarded-For names the client for the per-address login
+  // limits; empty = the peer is the client. Validated when loaded.
+  std::vector<std::string> trusted_proxies;
 };
 
 struct BackendSettings {
