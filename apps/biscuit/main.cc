@@ -658,8 +658,8 @@ QueryOutcome RunQuery(kb::Authorizer& authorizer, const InspectArgs& a,
   q.query = CanonicalRule(a.query);
   q.query_all = a.query_all;
   ParsedParams used = Used(params, a.query);
-  q.facts = a.query_all ? authorizer.QueryAll(a.query, used.terms)
-                        : authorizer.Query(a.query, used.terms);
+  q.facts = a.query_all ? authorizer.QueryAll(a.query, used.terms, used.keys)
+                        : authorizer.Query(a.query, used.terms, used.keys);
   q.elapsed_micros = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(authorizer.execution_time()).count());
   return q;

@@ -135,6 +135,18 @@ TEST(Token, ThirdPartyBlocksAreTrustedByKey) {
   std::string trusted = "allow if group(\"admin\") trusting " + third.public_key().ToString() + ";";
   EXPECT_TRUE(Check(*parsed, trusted));
   EXPECT_FALSE(Check(*parsed, "allow if group(\"admin\");"));
+  // Queries name the trusted key with a scope parameter, as the reference's.
+  AuthorizerBuilder builder;
+  auto authorizer = builder.Build(*parsed);
+  ASSERT_TRUE(authorizer);
+  auto scoped =
+      authorizer->Query("g($g) <- group($g) trusting {key}", {}, {{"key", third.public_key()}});
+  ASSERT_TRUE(scoped) << scoped.error().ToString();
+  ASSERT_EQ(scoped->size(), 1u);
+  EXPECT_EQ((*scoped)[0].text, "g(\"admin\")");
+  auto unscoped = authorizer->Query("g($g) <- group($g)");
+  ASSERT_TRUE(unscoped);
+  EXPECT_TRUE(unscoped->empty());
   // A block made for another token does not fit this one.
   Biscuit other = Mint(root, "user(\"bob\");");
   EXPECT_FALSE(other.AppendThirdParty(*back));

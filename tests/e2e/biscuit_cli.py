@@ -136,6 +136,10 @@ def test_seal_and_third_party():
             f.write(appended)
         ok = cli("inspect", apath, "--public-key", public, "--authorize-with", "allow if true;")
         expect(f"Block n°1, (third party, signed by {tp_public}):" in ok.stdout, ok.stdout)
+        # A query names the third party's key with a pubkey parameter.
+        scoped = cli("inspect", apath, "--public-key", public, "--query",
+                     "g($g) <- group($g) trusting {k}", "--param", f"k:pubkey={tp_public}")
+        expect('g("admin")' in scoped.stdout, scoped.stdout)
         sealed = cli("seal", apath).stdout.strip()
         spath = os.path.join(d, "sealed")
         with open(spath, "w") as f:
