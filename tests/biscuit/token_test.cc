@@ -135,6 +135,18 @@ TEST(Token, ThirdPartyBlocksAreTrustedByKey) {
   std::string trusted = "allow if group(\"admin\") trusting " + third.public_key().ToString() + ";";
   EXPECT_TRUE(Check(*parsed, trusted));
   EXPECT_FALSE(Check(*parsed, "allow if group(\"admin\");"));
+  // Queries name the trusted key with a scope parameter, as the reference's.
+  AuthorizerBuilder builder;
+  auto authorizer = builder.Build(*parsed);
+  ASSERT_TRUE(authorizer);
+  auto scoped =
+      authorizer->Query("g($g) <- group($g) trusting {key}", {}, {{"key", third.public_key()}});
+  ASSERT_TRUE(scoped) << scoped.error().ToString();
+  ASSERT_EQ(scoped->size(), 1u);
+  EXPECT_EQ((*scoped)[0].text, "g(\"admin\")");
+  auto unscoped = authorizer->Query("g($g) <- group($g)");
+  ASSERT_TRUE(unscoped);
+  EXPECT_TRUE(unscoped->empty());
   // A block made for another token does not fit this one.
   Biscuit other = Mint(root, "user(\"bob\");");
   EXPECT_FALSE(other.AppendThirdParty(*back));
@@ -203,6 +215,49 @@ TEST(Token, Base64AcceptsPaddingOrNot) {
   while (!unpadded.empty() && unpadded.back() == '=') unpadded.pop_back();
   EXPECT_TRUE(Biscuit::FromBase64(text, root.public_key()));
   EXPECT_TRUE(Biscuit::FromBase64(unpadded, root.public_key()));
+}
+
+TEST(Keys, DerRoundTripAndPrefixedTextForms) {
+  for (Algorithm alg : {Algorithm::kEd25519, Algorithm::kSecp256r1}) {
+    KeyPair pair = KeyPair::Generate(alg);
+    const std::string name(AlgorithmName(alg));
+    EXPECT_TRUE(pair.private_key().ToString().starts_with(name + "-private/"));
+    EXPECT_TRUE(pair.public_key().ToString().starts_with(name + "/"));
+    // `<alg>/<hex>` is accepted for a private key (biscuit.md).
+    auto unprefixed = PrivateKey::FromString(name + "/" + HexEncode(pair.private_key().bytes()));
+    ASSERT_TRUE(unprefixed);
+    EXPECT_EQ(unprefixed->public_key(), pair.public_key());
+    auto der = pair.private_key().ToDer();
+    ASSERT_TRUE(der);
+    auto priv = PrivateKey::FromDer(der->view());
+    ASSERT_TRUE(priv) << priv.error().ToString();
+    EXPECT_EQ(priv->public_key(), pair.public_key());
+    auto pub_der = pair.public_key().ToDer();
+    ASSERT_TRUE(pub_der);
+    auto pub = PublicKey::FromDer(*pub_der);
+    ASSERT_TRUE(pub) << pub.error().ToString();
+    EXPECT_EQ(*pub, pair.public_key());
+  }
+  EXPECT_FALSE(PrivateKey::FromString(HexEncode(KeyPair::Generate().private_key().bytes())));
+}
+
+TEST(Token, Base64IsWrittenWithPaddingInTheUrlAlphabet) {
+  const Bytes bytes = {0xfb, 0xff};
+  EXPECT_EQ(EncodeBase64(bytes), "-_8=");
+  EXPECT_EQ(EncodeBase64(Bytes{0x00}), "AA==");
+  auto unpadded = DecodeBase64("-_8");
+  ASSERT_TRUE(unpadded);
+  EXPECT_EQ(*unpadded, bytes);
+  auto padded = DecodeBase64("-_8=");
+  ASSERT_TRUE(padded);
+  EXPECT_EQ(*padded, bytes);
+}
+
+TEST(Authorizer, DefaultRunLimitsAreTheReferences) {
+  const RunLimits limits;
+  EXPECT_EQ(limits.max_facts, 1000u);
+  EXPECT_EQ(limits.max_iterations, 100u);
+  EXPECT_EQ(limits.max_time, std::chrono::milliseconds(1));
 }
 
 }  // namespace

@@ -15,7 +15,7 @@ def cli(*args, input=None, check=True):
     generous time limit unless one is given: the machine is shared and the
     reference's 1 ms default would make the tests flaky."""
     if args and args[0] == "inspect" and "--max-time" not in args:
-        args = (*args, "--max-time", "500")
+        args = (*args, "--max-time", "500ms")
     proc = harness.run([harness.tool("biscuit"), *args], input=input, timeout=60)
     if check and proc.returncode != 0:
         raise AssertionError(f"biscuit {' '.join(args)} failed ({proc.returncode}): {proc.stderr}")

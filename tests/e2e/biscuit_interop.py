@@ -35,11 +35,11 @@ def same_outcome(token, root, authorizer, expected_allowed, label):
            f"{label}: reference authorized={ref['authorized']}, expected {expected_allowed}: {ref}")
     expect((code == 0) == expected_allowed, f"{label}: ours exit {code}, expected {expected_allowed}")
     # Both sides print every block the same way and agree on revocation ids.
-    ours_sources = [b["code"] for b in doc["blocks"]]
+    ours_sources = [b["code"] for b in doc["token"]["blocks"]]
     ref_sources = [s if s.endswith("\n") or not s else s + "\n" for s in ref["sources"]]
     expect([s.strip() for s in ours_sources] == [s.strip() for s in ref_sources],
            f"{label}: block sources differ:\nours {ours_sources}\nref  {ref['sources']}")
-    expect([b["revocation_id"] for b in doc["blocks"]] == ref["revocation_ids"],
+    expect([b["revocation_id"] for b in doc["token"]["blocks"]] == ref["revocation_ids"],
            f"{label}: revocation ids differ")
 
 

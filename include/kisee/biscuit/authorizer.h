@@ -108,10 +108,13 @@ class Authorizer {
   // RunLimit error.
   Result<std::size_t> Authorize();
   // Query runs a rule (`head($x) <- body`) over the facts the authorizer
-  // trusts (authority and authorizer, or the rule's `trusting` scopes).
-  Result<std::vector<QueryFact>> Query(std::string_view rule, const Params& params = {});
+  // trusts (authority and authorizer, or the rule's `trusting` scopes, whose
+  // `{name}` keys come from `scope_params`).
+  Result<std::vector<QueryFact>> Query(std::string_view rule, const Params& params = {},
+                                       const ScopeParams& scope_params = {});
   // QueryAll runs it over the facts of every block.
-  Result<std::vector<QueryFact>> QueryAll(std::string_view rule, const Params& params = {});
+  Result<std::vector<QueryFact>> QueryAll(std::string_view rule, const Params& params = {},
+                                          const ScopeParams& scope_params = {});
 
   // World returns the evaluated world (runs the rules first if needed; a run
   // error leaves the facts found so far).

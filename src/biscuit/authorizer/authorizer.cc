@@ -390,12 +390,13 @@ Result<std::size_t> Authorizer::Authorize() {
 namespace {
 
 Result<std::vector<QueryFact>> RunQuery(internal::AuthorizerState& s, std::string_view text,
-                                        const Params& params, bool all_blocks) {
+                                        const Params& params, const ScopeParams& scope_params,
+                                        bool all_blocks) {
   KISEE_RETURN_IF_ERROR(EnsureRun(s));
   parser::SourceResult parsed;
   KISEE_ASSIGN_OR_RETURN(datalog::Rule rule, parser::ParseQuery(text, s.symbols));
   parsed.rules.push_back(std::move(rule));
-  KISEE_RETURN_IF_ERROR(internal::ApplyParams(parsed, s.symbols, params, {}));
+  KISEE_RETURN_IF_ERROR(internal::ApplyParams(parsed, s.symbols, params, scope_params));
   const datalog::Rule& r = parsed.rules[0];
   datalog::TrustedOrigins trusted;
   if (all_blocks && r.scopes.empty()) {
@@ -416,12 +417,14 @@ Result<std::vector<QueryFact>> RunQuery(internal::AuthorizerState& s, std::strin
 
 }  // namespace
 
-Result<std::vector<QueryFact>> Authorizer::Query(std::string_view rule, const Params& params) {
-  return RunQuery(*state_, rule, params, false);
+Result<std::vector<QueryFact>> Authorizer::Query(std::string_view rule, const Params& params,
+                                                 const ScopeParams& scope_params) {
+  return RunQuery(*state_, rule, params, scope_params, false);
 }
 
-Result<std::vector<QueryFact>> Authorizer::QueryAll(std::string_view rule, const Params& params) {
-  return RunQuery(*state_, rule, params, true);
+Result<std::vector<QueryFact>> Authorizer::QueryAll(std::string_view rule, const Params& params,
+                                                    const ScopeParams& scope_params) {
+  return RunQuery(*state_, rule, params, scope_params, true);
 }
 
 AuthorizerWorld Authorizer::World() {
