@@ -243,7 +243,7 @@ def test_reference_key_flags():
             expect(raw_text.returncode == 1, raw_text.stderr)
 
 
-def test_usage_errors_exit_2():
+def test_usage_errors_exit_1_with_one_line():
     """clap refuses bad command lines with status 2; so do we."""
     private, public = keypair()
     with harness.temp_dir() as d:
@@ -269,7 +269,10 @@ def test_usage_errors_exit_2():
                      ["append-third-party-block", token],
                      ["frobnicate"], []):
             proc = cli(*args, input="a(1);", check=False)
-            expect(proc.returncode == 2, f"{args}: exit {proc.returncode} {proc.stderr}")
+            expect(proc.returncode == 1, f"{args}: exit {proc.returncode} {proc.stderr}")
+            lines = proc.stderr.splitlines()
+            expect(len(lines) == 1 and lines[0].startswith("Error: ") and "--help" in lines[0],
+                   f"{args}: one line naming --help: {proc.stderr!r}")
         version = cli("-V")
         expect(version.returncode == 0 and version.stdout.strip(), "no -V")
 
@@ -425,6 +428,6 @@ if __name__ == "__main__":
     harness.main([test_help_everywhere, test_keypair_forms, test_generate_attenuate_inspect,
                   test_limits_and_time, test_seal_and_third_party,
                   test_bad_input_is_one_line_error, test_reference_key_flags,
-                  test_usage_errors_exit_2, test_params_as_the_reference, test_durations_and_ttl,
+                  test_usage_errors_exit_1_with_one_line, test_params_as_the_reference, test_durations_and_ttl,
                   test_inspect_output_as_the_reference, test_tokens_are_printed_without_newline,
                   test_editor])
