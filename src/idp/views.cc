@@ -186,16 +186,19 @@ AuthResult Authenticate(App& app, const ParsedAuth& auth, std::string_view addre
 
 // ---- the views ----
 
-Response JsonHomeView(const App& app) {
-  Response r(200);
-  r.headers.Set("Content-Type", "application/json-home");
-  r.body = Dump(JsonHome(app.settings.server.hostname));
-  return r;
-}
+// RenderedDocument holds a constant document in both representations,
+// rendered once when the routes are installed rather than on every request.
+struct RenderedDocument {
+  RenderedDocument(const Document& doc, std::string_view base)
+      : coreapi(Dump(Render(doc, Format::kCoreApi, base))),
+        json(Dump(Render(doc, Format::kJson, base))) {}
+  std::string coreapi;
+  std::string json;
+};
 
-Response DocumentView(const App& app, const Request& request, const Document& doc) {
-  return JsonResponse(
-      200, Render(doc, Negotiate(request.Header("Accept")), app.settings.server.hostname));
+Response DocumentView(const Request& request, const RenderedDocument& doc) {
+  const bool coreapi = Negotiate(request.Header("Accept")) == Format::kCoreApi;
+  return Response::Json(200, coreapi ? doc.coreapi : doc.json);
 }
 
 Response LoginBlocking(App& app, const std::string& username, const std::string& password,
@@ -604,24 +607,28 @@ void RetryGate::Stop() {
 Status AddRoutes(net::Router& router, App& app) {
   auto health = std::make_shared<HealthState>();
   const std::string& base = app.settings.server.hostname;
-  const auto jwt_doc = std::make_shared<Document>(JwtDocument(base, {}));
-  const auto users_doc = std::make_shared<Document>(
+  const auto home = std::make_shared<const std::string>(Dump(JsonHome(base)));
+  const auto jwt_doc = std::make_shared<const RenderedDocument>(JwtDocument(base, {}), base);
+  const auto users_doc = std::make_shared<const RenderedDocument>(
       UsersDocument(base, app.settings.server.registration && app.backend.can_register(),
-                    app.policy.min_length()));
+                    app.policy.min_length()),
+      base);
 
-  KISEE_RETURN_IF_ERROR(
-      router.AddSync("GET", "/", [&app](const Request&) { return JsonHomeView(app); }));
-  KISEE_RETURN_IF_ERROR(router.AddSync("GET", "/jwt/", [&app, jwt_doc](const Request& r) {
-    return DocumentView(app, r, *jwt_doc);
+  KISEE_RETURN_IF_ERROR(router.AddSync("GET", "/", [home](const Request&) {
+    Response r(200);
+    r.headers.Set("Content-Type", "application/json-home");
+    r.body = *home;
+    return r;
   }));
+  KISEE_RETURN_IF_ERROR(router.AddSync(
+      "GET", "/jwt/", [jwt_doc](const Request& r) { return DocumentView(r, *jwt_doc); }));
   KISEE_RETURN_IF_ERROR(router.Add("POST", "/jwt/", [&app](const Request& r, Responder respond) {
     LoginView(app, r, std::move(respond));
   }));
   KISEE_RETURN_IF_ERROR(router.AddSync("GET", "/jwt/{jti}",
                                        [](const Request&) { return Problem(404, "Not Found"); }));
-  KISEE_RETURN_IF_ERROR(router.AddSync("GET", "/users/", [&app, users_doc](const Request& r) {
-    return DocumentView(app, r, *users_doc);
-  }));
+  KISEE_RETURN_IF_ERROR(router.AddSync(
+      "GET", "/users/", [users_doc](const Request& r) { return DocumentView(r, *users_doc); }));
   KISEE_RETURN_IF_ERROR(router.Add("POST", "/users/", [&app](const Request& r, Responder respond) {
     RegisterView(app, r, std::move(respond));
   }));
