@@ -47,8 +47,9 @@ T Ask(const std::string& question, const std::string& fallback,
 int main(int argc, char** argv) {
   CLI::App cli{"kisee-quickstart: write a settings.toml for kisee (keys, SQLite store, policy)"};
   kisee::idp::QuickstartAnswers answers;
-  std::string host, hostname, output = "settings.toml";
-  int port = 0;
+  // --port is read as text so that 0 or a bad value is refused like a bad
+  // interactive answer instead of meaning "not given".
+  std::string host, port, hostname, output = "settings.toml";
   bool yes = false, force = false, debug = false, no_debug = false;
   cli.add_option("--host", host, "address to listen to (default 127.0.0.1)");
   cli.add_option("--port", port, "port to listen on (default 8140)");
@@ -80,8 +81,8 @@ int main(int argc, char** argv) {
           return std::string(v);
         });
   }
-  if (port != 0) {
-    auto parsed = kisee::idp::ParsePort(std::to_string(port));
+  if (!port.empty() || cli.count("--port") > 0) {
+    auto parsed = kisee::idp::ParsePort(port);
     if (!parsed) {
       std::cerr << "kisee-quickstart: --port: " << parsed.error().message() << '\n';
       return 1;

@@ -65,10 +65,11 @@ Status ValidateHostname(std::string_view hostname) {
 
 Result<bool> ParseYesNo(std::string_view text) {
   std::string answer = Lower(text);
-  if (answer == "y" || answer == "yes") {
+  // "true"/"false" as well: the original's settings spell debug that way.
+  if (answer == "y" || answer == "yes" || answer == "true") {
     return true;
   }
-  if (answer == "n" || answer == "no") {
+  if (answer == "n" || answer == "no" || answer == "false") {
     return false;
   }
   return MakeError(ErrorCode::kInvalidArgument, "Please answer yes or no.");

@@ -42,5 +42,18 @@ def test_quickstart_then_serve():
             ks.eq(k.stop(), 0)
 
 
+def test_quickstart_refuses_bad_flags_in_one_line():
+    with harness.temp_dir() as d:
+        for flag, value in (("--port", "0"), ("--port", "65536"), ("--port", "http"),
+                            ("--host", "localhost"), ("--hostname", "localhost:8140")):
+            res = harness.run([harness.tool("kisee-quickstart"), "--yes", flag, value,
+                               "--output", "settings.toml"], cwd=d)
+            ks.eq(res.returncode, 1, f"{flag} {value}: {res.stderr}")
+            lines = res.stderr.splitlines()
+            ks.check(len(lines) == 1 and lines[0].startswith(f"kisee-quickstart: {flag}: "),
+                     f"{flag} {value}: one line naming the flag: {res.stderr!r}")
+            ks.check(not os.path.exists(os.path.join(d, "settings.toml")), "nothing written")
+
+
 if __name__ == "__main__":
-    harness.main([test_quickstart_then_serve])
+    harness.main([test_quickstart_then_serve, test_quickstart_refuses_bad_flags_in_one_line])

@@ -46,6 +46,8 @@ TEST(Quickstart, ValidatesAnswers) {
   EXPECT_FALSE(ValidateHostname("http://a b"));
   EXPECT_TRUE(*ParseYesNo("Yes"));
   EXPECT_FALSE(*ParseYesNo("n"));
+  EXPECT_TRUE(*ParseYesNo("TRUE"));
+  EXPECT_FALSE(*ParseYesNo("false"));
   EXPECT_FALSE(ParseYesNo("maybe"));
 }
 
