@@ -91,6 +91,20 @@ void PrintOperatorLine(std::ostream& out, std::string_view text) {
   out.flush();
 }
 
+void PrintResetLine(std::ostream& out, const User& user, std::string_view token) {
+  PrintOperatorLine(
+      out, fmt::format("Password reset challenge for user {} is {}", user.username, token));
+}
+
+Status MailResetToken(const std::function<Status(const User&, std::string_view)>& deliver_mail,
+                      const User& user, std::string_view token) {
+  if (!deliver_mail) {
+    return MakeError(ErrorCode::kFailedPrecondition,
+                     "no [email] section: the reset token cannot be delivered");
+  }
+  return deliver_mail(user, token);
+}
+
 void PrintAdminCredentials(std::ostream& out, std::string_view password) {
   PrintOperatorLine(out, fmt::format("Admin credentials (shown once, store them now):\nusername: "
                                      "root\npassword: {}",

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "idp/backend.h"
 #include "kisee/core/error.h"
 #include "kisee/idp/settings.h"
 
@@ -44,6 +45,16 @@ Status CheckUsername(std::string_view username, std::int64_t min_length);
 // PrintOperatorLine writes `text` and a newline to `out` and flushes, whole
 // even when several threads print at once.
 void PrintOperatorLine(std::ostream& out, std::string_view text);
+
+// PrintResetLine prints the original's development line "Password reset
+// challenge for user <username> is <token>" (scripts and tests read it).
+void PrintResetLine(std::ostream& out, const User& user, std::string_view token);
+
+// MailResetToken hands a reset token to `deliver_mail` (BackendContext's
+// [email] sender). kFailedPrecondition when there is none (no [email]
+// section), so the recovery job logs that nothing could be sent.
+Status MailResetToken(const std::function<Status(const User&, std::string_view)>& deliver_mail,
+                      const User& user, std::string_view token);
 
 // PrintAdminCredentials prints the first-start administrator password in the
 // shape every store uses ("username: root\npassword: ...").

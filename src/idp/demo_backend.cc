@@ -111,8 +111,7 @@ Status DemoBackend::SetPasswordForUser(const User& user, std::string_view passwo
 
 Status DemoBackend::SendResetPasswordChallenge(const User& user, std::string_view token) {
   // The exact line of the original: scripts and tests read the token from it.
-  PrintOperatorLine(
-      out_, fmt::format("Password reset challenge for user {} is {}", user.username, token));
+  PrintResetLine(out_, user, token);
   return Ok();
 }
 

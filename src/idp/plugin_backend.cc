@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 
+#include "idp/backend_util.h"
 #include "kisee/idp/plugin.h"
 
 // The host's output slot of one plugin call (opaque to plugins).
@@ -265,11 +266,7 @@ class PluginBackend final : public IdentityBackend {
 
   Status SendResetPasswordChallenge(const User& user, std::string_view token) override {
     if (table_->send_reset == nullptr) {
-      if (!deliver_mail_) {
-        return MakeError(ErrorCode::kFailedPrecondition,
-                         "no [email] section: the reset token cannot be delivered");
-      }
-      return deliver_mail_(user, token);
+      return MailResetToken(deliver_mail_, user, token);
     }
     CUser c_user(user);
     kisee_out out;

@@ -224,15 +224,10 @@ Status PostgresqlBackend::SetPasswordForUser(const User& user, std::string_view 
 
 Status PostgresqlBackend::SendResetPasswordChallenge(const User& user, std::string_view token) {
   if (print_resets_) {
-    PrintOperatorLine(
-        out_, fmt::format("Password reset challenge for user {} is {}", user.username, token));
+    PrintResetLine(out_, user, token);
     return Ok();
   }
-  if (!deliver_mail_) {
-    return MakeError(ErrorCode::kFailedPrecondition,
-                     "no [email] section: the reset token cannot be delivered");
-  }
-  return deliver_mail_(user, token);
+  return MailResetToken(deliver_mail_, user, token);
 }
 
 Result<std::string> PostgresqlBackend::ResetStamp(const User& user) {

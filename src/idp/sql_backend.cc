@@ -286,15 +286,10 @@ Status SqlBackend::SetPasswordForUser(const User& user, std::string_view passwor
 
 Status SqlBackend::SendResetPasswordChallenge(const User& user, std::string_view token) {
   if (print_resets_) {
-    PrintOperatorLine(
-        out_, fmt::format("Password reset challenge for user {} is {}", user.username, token));
+    PrintResetLine(out_, user, token);
     return Ok();
   }
-  if (!deliver_mail_) {
-    return MakeError(ErrorCode::kFailedPrecondition,
-                     "no [email] section: the reset token cannot be delivered");
-  }
-  return deliver_mail_(user, token);
+  return MailResetToken(deliver_mail_, user, token);
 }
 
 Result<std::string> SqlBackend::ResetStamp(const User& user) {

@@ -213,15 +213,10 @@ class LdapBackend final : public IdentityBackend {
 
   Status SendResetPasswordChallenge(const User& user, std::string_view token) override {
     if (options_.print_resets) {
-      PrintOperatorLine(
-          out_, fmt::format("Password reset challenge for user {} is {}", user.username, token));
+      PrintResetLine(out_, user, token);
       return Ok();
     }
-    if (!deliver_mail_) {
-      return MakeError(ErrorCode::kFailedPrecondition,
-                       "no [email] section: the reset token cannot be delivered");
-    }
-    return deliver_mail_(user, token);
+    return MailResetToken(deliver_mail_, user, token);
   }
 
   bool IsConnectionAlive() override {
