@@ -15,6 +15,10 @@
 
 namespace kisee::biscuit {
 
+namespace internal {
+struct TokenData;
+}  // namespace internal
+
 // Algorithm values are the wire values of PublicKey.Algorithm.
 enum class Algorithm { kEd25519 = 0, kSecp256r1 = 1 };
 
@@ -83,6 +87,12 @@ class PrivateKey {
   Result<Bytes> Sign(ByteView message) const;
 
  private:
+  friend struct internal::TokenData;
+  // FromProof reads the secret a token carries as its proof; an Ed25519
+  // one's public key is derived in variable time (it is no secret from the
+  // token's holder).
+  static Result<PrivateKey> FromProof(Algorithm algorithm, ByteView key);
+
   struct State;
   explicit PrivateKey(std::shared_ptr<const State> state) : state_(std::move(state)) {}
   std::shared_ptr<const State> state_;

@@ -3,6 +3,9 @@
 // through kisee::crypto.
 #pragma once
 
+#include <array>
+#include <cstdint>
+
 #include "kisee/biscuit/error.h"
 #include "kisee/core/bytes.h"
 #include "kisee/core/secret.h"
@@ -19,6 +22,12 @@ void Ed25519FromSeed(ByteView seed, SecretBytes& expanded, Bytes& public_key);
 Bytes Ed25519Sign(const SecretBytes& expanded, ByteView message);
 Status Ed25519Verify(ByteView public_key, ByteView message, ByteView signature);
 bool Ed25519ValidPublicKey(ByteView public_key);
+// Ed25519FromProofSeed is Ed25519FromSeed in variable time, for the secret a
+// token carries as its proof and for nothing else (see ed25519_proof.cc).
+void Ed25519FromProofSeed(ByteView seed, SecretBytes& expanded, Bytes& public_key);
+// Ed25519BaseMultiplyVartime encodes scalar * B for a little-endian scalar
+// (bit 255 ignored); exposed for the tests.
+std::array<std::uint8_t, 32> Ed25519BaseMultiplyVartime(const std::array<std::uint8_t, 32>& scalar);
 
 // P-256 ECDSA with SHA-256; DER signatures.
 SecretBytes P256Generate();

@@ -121,6 +121,18 @@ Result<PrivateKey> PrivateKey::FromBytes(Algorithm algorithm, ByteView key) {
   return PrivateKey(std::move(state));
 }
 
+Result<PrivateKey> PrivateKey::FromProof(Algorithm algorithm, ByteView key) {
+  if (algorithm != Algorithm::kEd25519 || key.size() != crypto::kEd25519KeySize) {
+    return FromBytes(algorithm, key);
+  }
+  SecretBytes expanded;
+  Bytes pub;
+  crypto::Ed25519FromProofSeed(key, expanded, pub);
+  auto state = std::make_shared<State>(State{algorithm, SecretBytes(key), std::move(expanded),
+                                             PublicKey(algorithm, std::move(pub))});
+  return PrivateKey(std::move(state));
+}
+
 Result<PrivateKey> PrivateKey::FromString(std::string_view text) {
   text = Trim(text);
   std::string_view prefix, hex;

@@ -117,7 +117,7 @@ Result<TokenData> TokenData::Deserialize(ByteView bytes) {
   }
   switch (proto.proof().Content_case()) {
     case format::pb::Proof::kNextSecret: {
-      auto key = PrivateKey::FromBytes(t.blocks.back().next_key.algorithm(),
+      auto key = PrivateKey::FromProof(t.blocks.back().next_key.algorithm(),
                                        AsBytes(proto.proof().nextsecret()));
       if (!key) return MakeError(ErrorKind::kInvalidKey, key.error().message());
       t.next_secret = std::move(*key);
