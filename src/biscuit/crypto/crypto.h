@@ -24,6 +24,7 @@ Status Ed25519Verify(ByteView public_key, ByteView message, ByteView signature);
 bool Ed25519ValidPublicKey(ByteView public_key);
 // Ed25519FromProofSeed is Ed25519FromSeed in variable time, for the secret a
 // token carries as its proof and for nothing else (see ed25519_proof.cc).
+// REQUIRES: seed.size() == kEd25519KeySize.
 void Ed25519FromProofSeed(ByteView seed, SecretBytes& expanded, Bytes& public_key);
 // Ed25519BaseMultiplyVartime encodes scalar * B for a little-endian scalar
 // (bit 255 ignored); exposed for the tests.
