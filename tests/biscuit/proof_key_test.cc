@@ -103,12 +103,14 @@ TEST(ProofKey, TokenWhoseProofIsNotTheLastKeysSecretIsRefused) {
   ASSERT_TRUE(attenuated);
   auto bytes = attenuated->ToBytes();
   ASSERT_TRUE(bytes);
-  ASSERT_TRUE(Biscuit::FromBytes(*bytes, root.public_key()));
+  // A process's first proofs go through libsodium, the later ones through
+  // the table (keys.cc): read enough tokens to cover both.
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(Biscuit::FromBytes(*bytes, root.public_key()));
   // The proof (field 4: nextSecret, 32 bytes) ends the message.
   ASSERT_GE(bytes->size(), 36u);
   ASSERT_EQ((*bytes)[bytes->size() - 36], 0x22);
   ASSERT_EQ((*bytes)[bytes->size() - 34], 0x0a);
-  for (std::size_t byte : {bytes->size() - 1, bytes->size() - 32}) {
+  for (std::size_t byte : {bytes->size() - 1, bytes->size() - 32, bytes->size() - 16}) {
     Bytes changed = *bytes;
     changed[byte] ^= 1;
     auto parsed = Biscuit::FromBytes(changed, root.public_key());

@@ -8,9 +8,10 @@
 // two signature checks of a 2-block token). This secret is no secret from
 // whoever presents the token, and without the token it grants nothing; so
 // here it is derived in variable time: a signed 7-bit comb over 37
-// precomputed rows (284 KiB, built on first use in about 2 ms),
-// 37 mixed additions and no doubling, ~12 µs. Keys that are secrets (a root
-// key, a key read from a file or generated) still go through libsodium.
+// precomputed rows (284 KiB, built on first use in about 2 ms, which is why
+// keys.cc leaves a process's first proofs to libsodium), 37 mixed additions
+// and no doubling, ~11 µs. Keys that are secrets (a root key, a key read
+// from a file or generated) still go through libsodium.
 //
 // Arithmetic: GF(2^255 - 19) in five 51-bit limbs; points on
 // -x^2 + y^2 = 1 + d x^2 y^2 in extended coordinates (X:Y:Z:T), x = X/Z,
